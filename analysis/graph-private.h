@@ -1,0 +1,82 @@
+/* graph-private.h - the hw_graph layout, shared by the analyses' hot loops.
+ *
+ * Only the analysis sources include this. Records live in runs (one per snapshot chunk, or a single
+ * run for a graph built from arrays); an edge range of one object may span two runs, so hot
+ * loops walk it span by span with hw_graph_edge_span().
+ */
+#ifndef HW_GRAPH_PRIVATE_H
+#define HW_GRAPH_PRIVATE_H
+
+#include "graph.h"
+
+typedef struct hw_rec_run {
+	uint64_t first;         /* index of the first record */
+	uint64_t count;
+	const void *records;    /* const hwd_object* or const hwd_edge* (same layout as on disk) */
+} hw_rec_run;
+
+struct hw_graph {
+	uint32_t n;
+	uint64_t n_edges;
+	hw_rec_run *obj_runs;
+	uint32_t n_obj_runs;
+	hw_rec_run *edge_runs;
+	uint32_t n_edge_runs;
+	uint32_t *first_edge;        /* n + 1 entries: out-edges of v are [first_edge[v], first_edge[v+1]) */
+	uint32_t *root_targets;      /* deduplicated, in order of first appearance */
+	uint64_t *root_target_rec;   /* first root record naming each target */
+	uint32_t n_root_targets;
+	uint64_t n_roots;
+	uint32_t n_types;
+	uint32_t n_strings;
+	const hwd_reader *reader;    /* NULL for array graphs */
+	/* Array graphs own their records and strings. */
+	hwd_object *own_objects;
+	hwd_edge *own_edges;
+	hwd_root *own_roots;
+	hwd_type *own_types;
+	char **own_strings;
+	/* In-edges, built on request. */
+	uint32_t *in_first;          /* n + 1 entries */
+	uint32_t *in_edges;          /* edge indices grouped by target */
+};
+
+/* Index of the run holding record `i` (runs sorted by first; i must be in range). */
+static inline uint32_t hw_run_find(const hw_rec_run *runs, uint32_t n_runs, uint64_t i)
+{
+	uint32_t lo = 0, hi = n_runs;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (runs[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Points *p at edge record e and returns how many records from e on are contiguous, capped
+ * at end - e (e < end <= n_edges). */
+static inline uint64_t hw_graph_edge_span(const hw_graph *g, uint64_t e, uint64_t end, const hwd_edge **p)
+{
+	const hw_rec_run *r = &g->edge_runs[hw_run_find(g->edge_runs, g->n_edge_runs, e)];
+	uint64_t k = r->first + r->count - e;
+	*p = (const hwd_edge *)r->records + (e - r->first);
+	return k < end - e ? k : end - e;
+}
+
+static inline const hwd_object *hw_graph_object_ptr(const hw_graph *g, uint32_t v)
+{
+	const hw_rec_run *r = &g->obj_runs[hw_run_find(g->obj_runs, g->n_obj_runs, v)];
+	return (const hwd_object *)r->records + (v - r->first);
+}
+
+/* Reports progress at most about 100 times per phase: call with i in [0, total). */
+static inline void hw_progress_step(hw_progress_fn fn, void *user, const char *phase, uint64_t i, uint64_t total)
+{
+	uint64_t step = total / 100 + 1;
+	if (fn && i % step == 0)
+		fn(phase, (double)i / (double)total, user);
+}
+
+#endif /* HW_GRAPH_PRIVATE_H */

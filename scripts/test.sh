@@ -1,0 +1,15 @@
+#!/bin/sh
+# scripts/test.sh - Quick start, command 2: install what is missing, build, and run the whole test
+# suite twice: once as built, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+heapwalk_check_go
+heapwalk_install_deps
+
+heapwalk_build build
+meson test -C build --print-errorlogs --num-processes 2
+
+heapwalk_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3

@@ -1,0 +1,464 @@
+/* capture.c - the dump orchestration: stop → copy → detach → walk → write (see capture.h).
+ *
+ * The pause covers only reads of runtime metadata and bulk copies. Consistency is judged on
+ * what was read (gr_pause counters); an inconsistent stop is released and retried after a
+ * short, growing delay, so a target busy allocating gets a chance to leave mallocgc.
+ */
+#include "capture.h"
+
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "debuginfo/dwarfinfo.h"
+#include "debuginfo/elfinfo.h"
+#include "debuginfo/moduledata.h"
+#include "debuginfo/pclntab.h"
+#include "goruntime/walk.h"
+#include "target/core.h"
+#include "target/exemem.h"
+#include "target/memimage.h"
+#include "target/process.h"
+#include "target/procmem.h"
+
+static gboolean memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return hw_memsrc_read(ctx, addr, buf, len, NULL);
+}
+
+/* While the target is stopped its memory cannot change, so reads of runtime metadata go
+ * through a small cache of aligned blocks: mspans, gcBits and g structs sit in chunks, and
+ * one read of a block replaces dozens of system calls. Reads that straddle a block, or
+ * blocks the source cannot read whole, go to the source directly. */
+#define CACHE_BLOCK 16384u
+#define CACHE_SLOTS 256u
+
+typedef struct read_cache {
+	hw_memsrc *src;
+	uint64_t tag[CACHE_SLOTS];     /* block address + 1, 0 = empty */
+	guint8 *data;                  /* CACHE_SLOTS * CACHE_BLOCK */
+} read_cache;
+
+static gboolean cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	read_cache *c = ctx;
+	uint64_t block = addr & ~(uint64_t)(CACHE_BLOCK - 1);
+	if (len > CACHE_BLOCK || addr + len > block + CACHE_BLOCK)
+		return hw_memsrc_read(c->src, addr, buf, len, NULL);
+	size_t slot = (block / CACHE_BLOCK) % CACHE_SLOTS;
+	guint8 *d = c->data + slot * CACHE_BLOCK;
+	if (c->tag[slot] != block + 1) {
+		if (!hw_memsrc_read(c->src, block, d, CACHE_BLOCK, NULL)) {
+			c->tag[slot] = 0;
+			return hw_memsrc_read(c->src, addr, buf, len, NULL);
+		}
+		c->tag[slot] = block + 1;
+	}
+	memcpy(buf, d + (addr - block), len);
+	return TRUE;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Everything read during one stop; `why` says what made it inconsistent (NULL if nothing). */
+static gboolean read_pause(const gr_mem *mem, const gr_layout *L, gr_pause *p, char **why, GError **error)
+{
+	*why = NULL;
+	if (!gr_spans_read(mem, L, &p->spans, error) || !gr_goroutines_read(mem, L, p, error) ||
+	    !gr_specials_read(mem, L, p, error) || !gr_ranges_read(mem, L, p, error))
+		return FALSE;
+	if (p->n_mallocing || p->n_locks || p->n_copystack || p->spans.n_mid_sweep)
+		*why = g_strdup_printf("stopped mid-update: %zu M in mallocgc, %zu M holding runtime locks, "
+		                       "%zu goroutines copying their stack, %zu spans being swept",
+		                       p->n_mallocing, p->n_locks, p->n_copystack, p->spans.n_mid_sweep);
+	return TRUE;
+}
+
+/* Scan spans closer than this are copied as one range (with the noscan pages between):
+ * a few big copies cost far less than one call per span. */
+#define COPY_GAP (256u * 1024u)
+
+/* One contiguous range of heap copied for the walk; off is its place in the staging arena,
+ * or NO_STAGING when it went into the image instead. */
+typedef struct heap_run {
+	uint64_t start, len, off;
+} heap_run;
+#define NO_STAGING G_MAXUINT64
+
+/* The ranges of pointer-bearing (scan) spans, coalesced (COPY_GAP), appended to runs. */
+static void scan_runs(const gr_spans *ss, GArray *runs)
+{
+	heap_run r = { 0, 0, NO_STAGING };
+	for (size_t i = 0; i < ss->n; i++) {
+		const gr_span *s = &ss->v[i];
+		if (gr_span_noscan(s))
+			continue;
+		uint64_t end = s->start + s->npages * GR_PAGE_SIZE;
+		if (r.len && s->start - (r.start + r.len) <= COPY_GAP) {
+			r.len = end - r.start;
+			continue;
+		}
+		if (r.len)
+			g_array_append_val(runs, r);
+		r.start = s->start;
+		r.len = end - s->start;
+	}
+	if (r.len)
+		g_array_append_val(runs, r);
+}
+
+/* The heap copy: most of a dump's bytes. Copying them into freshly allocated memory would
+ * spend the pause on page faults, so the destination (the staging arena) is mapped and
+ * faulted in before the target is stopped, sized from a look at the running target's spans.
+ * Reads of the walk go to the arena for heap runs and to the image (stacks, data, bss, over
+ * the executable) for everything else. */
+typedef struct heap_copy {
+	guint8 *arena;
+	size_t cap, used;
+	GArray *runs;              /* heap_run, sorted by start */
+	hw_memsrc *rest;
+} heap_copy;
+
+static gboolean heap_copy_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	heap_copy *h = ctx;
+	guint lo = 0, hi = h->runs ? h->runs->len : 0;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		if (g_array_index(h->runs, heap_run, mid).start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0) {
+		const heap_run *r = &g_array_index(h->runs, heap_run, lo - 1);
+		if (r->off != NO_STAGING && addr - r->start < r->len && len <= r->len - (addr - r->start)) {
+			memcpy(buf, h->arena + r->off + (addr - r->start), len);
+			return TRUE;
+		}
+	}
+	return hw_memsrc_read(h->rest, addr, buf, len, NULL);
+}
+
+static void heap_copy_clear(heap_copy *h)
+{
+	if (h->arena)
+		munmap(h->arena, h->cap);
+	if (h->runs)
+		g_array_unref(h->runs);
+	if (h->rest)
+		hw_memsrc_unref(h->rest);
+	memset(h, 0, sizeof *h);
+}
+
+/* Maps the staging arena for a heap like the one the running target has now (plus room for
+ * growth until the stop). Best effort: on any failure the copy goes to the image. */
+static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid)
+{
+	hw_memsrc *m = hw_procmem_new(pid, NULL);
+	if (!m)
+		return;
+	char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
+	char *exe = g_file_read_link(link, NULL);
+	g_free(link);
+	gsize nr = 0;
+	const hw_region *reg = exe ? hw_memsrc_regions(m, &nr, NULL) : NULL;
+	uint64_t bias = 0, est = 0;
+	gboolean found = FALSE;
+	for (gsize i = 0; reg && i < nr && !found; i++)
+		if (strcmp(reg[i].name, exe) == 0)
+			found = hw_elf_load_bias(elf, reg[i].start, reg[i].file_offset, &bias, NULL);
+	gr_layout L;
+	gr_spans ss;
+	read_cache cache = { .src = m };
+	cache.data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK);
+	gr_mem mem = { cached_read, &cache };
+	if (found && gr_layout_load(dw, bias, &L, NULL) && gr_spans_read(&mem, &L, &ss, NULL)) {
+		GArray *runs = g_array_new(FALSE, FALSE, sizeof(heap_run));
+		scan_runs(&ss, runs);
+		for (guint i = 0; i < runs->len; i++)
+			est += g_array_index(runs, heap_run, i).len;
+		g_array_unref(runs);
+		gr_spans_clear(&ss);
+	}
+	g_free(cache.data);
+	g_free(exe);
+	hw_memsrc_unref(m);
+	if (!est)
+		return;
+	size_t cap = (size_t)(est + est / 8 + (32u << 20));
+	void *a = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (a == MAP_FAILED)
+		return;
+	h->arena = a;
+	h->cap = cap;
+}
+
+/* Copies what the walk reads from the target: heap runs into the staging arena while it
+ * has room (else into image), the rest into image. */
+static gboolean copy_image(heap_copy *h, hw_memsrc *image, hw_memsrc *src, const gr_layout *L,
+                           const gr_pause *p, GError **error)
+{
+	h->runs = g_array_new(FALSE, FALSE, sizeof(heap_run));
+	scan_runs(&p->spans, h->runs);
+	for (guint i = 0; i < h->runs->len; i++) {
+		heap_run *r = &g_array_index(h->runs, heap_run, i);
+		if (h->arena && r->len <= h->cap - h->used) {
+			if (!hw_memsrc_read(src, r->start, h->arena + h->used, r->len, error))
+				return FALSE;
+			r->off = h->used;
+			h->used += r->len;
+		} else if (!hw_memimage_copy(image, src, r->start, r->len, error)) {
+			return FALSE;
+		}
+	}
+	for (guint i = 0; i < p->gs->len; i++) {
+		const gr_g *g = &g_array_index(p->gs, gr_g, i);
+		if (g->stack_hi > g->stack_lo &&
+		    !hw_memimage_copy(image, src, g->stack_lo, g->stack_hi - g->stack_lo, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < p->ranges->len; i++) {
+		const gr_ptr_range *r = &g_array_index(p->ranges, gr_ptr_range, i);
+		if (r->end > r->start && !hw_memimage_copy(image, src, r->start, r->end - r->start, error))
+			return FALSE;
+	}
+	return hw_memimage_copy(image, src, L->firstmoduledata, L->md_size, error);
+}
+
+typedef struct target {
+	hw_process *proc;
+	hw_core *core;
+	hw_elf *elf;
+	hw_dwarf *dwarf;
+	uint64_t bias;
+	gr_layout L;
+	hw_memsrc *walk_mem;       /* image over executable, or the core */
+	heap_copy heap;            /* live targets: the heap runs, then walk_mem */
+	GArray *threads;           /* hw_thread copies */
+	gr_pause pause;
+	int64_t now_mono;
+} target;
+
+static void target_clear(target *t)
+{
+	hw_process_free(t->proc);
+	if (t->core)
+		hw_core_free(t->core);
+	if (t->dwarf)
+		hw_dwarf_free(t->dwarf);
+	if (t->elf)
+		hw_elf_unref(t->elf);
+	if (t->walk_mem)
+		hw_memsrc_unref(t->walk_mem);
+	heap_copy_clear(&t->heap);
+	if (t->threads)
+		g_array_unref(t->threads);
+	gr_pause_clear(&t->pause);
+}
+
+static gboolean load_debuginfo(target *t, const char *exe, GError **error)
+{
+	t->elf = hw_elf_open(exe, error);
+	if (!t->elf)
+		return FALSE;
+	t->dwarf = hw_dwarf_load(t->elf, error);
+	return t->dwarf != NULL;
+}
+
+/* Stops the process (retrying while inconsistent), copies, detaches. */
+static gboolean capture_live(target *t, const hw_capture_options *opt, hw_capture_result *res,
+                             GError **error)
+{
+	char *exe = g_strdup_printf("/proc/%d/exe", (int)opt->pid);
+	gboolean ok = load_debuginfo(t, exe, error);
+	g_free(exe);
+	if (!ok)
+		return FALSE;
+	heap_copy_prepare(&t->heap, t->elf, t->dwarf, opt->pid);
+	for (unsigned attempt = 0;; attempt++) {
+		t->proc = hw_process_attach(opt->pid, error);
+		if (!t->proc)
+			return FALSE;
+		hw_memsrc *live = hw_process_memsrc(t->proc);
+		read_cache cache = { .src = live };
+		cache.data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK);
+		gr_mem mem = { cached_read, &cache };
+		guint64 start, foff;
+		char *why = NULL;
+		gr_pause_init(&t->pause);
+		hw_memsrc *image = NULL;
+		ok = hw_process_exe_mapping(t->proc, &start, &foff, error) &&
+		     hw_elf_load_bias(t->elf, start, foff, &t->bias, error) &&
+		     (attempt > 0 || gr_layout_load(t->dwarf, t->bias, &t->L, error)) &&
+		     read_pause(&mem, &t->L, &t->pause, &why, error);
+		g_free(cache.data);
+		if (ok && why && attempt < opt->max_retries) {
+			/* Let the runtime finish what it was doing, then stop it again. */
+			hw_process_free(t->proc);
+			t->proc = NULL;
+			gr_pause_clear(&t->pause);
+			g_free(why);
+			res->retries++;
+			g_usleep(2000 * (attempt + 1));
+			continue;
+		}
+		if (ok) {
+			image = hw_memimage_new();
+			ok = copy_image(&t->heap, image, live, &t->L, &t->pause, error);
+			gsize nt;
+			const hw_thread *th = hw_process_threads(t->proc, &nt);
+			t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
+			g_array_append_vals(t->threads, th, (guint)nt);
+			t->now_mono = clock_ns(CLOCK_MONOTONIC);
+		}
+		res->pause_ns = hw_process_detach(t->proc);
+		res->warning = why;
+		if (!ok) {
+			if (image)
+				hw_memsrc_unref(image);
+			return FALSE;
+		}
+		hw_memsrc *exemem = hw_exemem_new(t->elf, t->bias);
+		t->walk_mem = hw_memsrc_new_layered(image, exemem);
+		t->heap.rest = hw_memsrc_ref(t->walk_mem);
+		hw_memsrc_unref(exemem);
+		hw_memsrc_unref(image);
+		return TRUE;
+	}
+}
+
+static gboolean capture_core(target *t, const hw_capture_options *opt, hw_capture_result *res,
+                             GError **error)
+{
+	t->core = hw_core_open(opt->core, opt->exe, error);
+	if (!t->core || !load_debuginfo(t, hw_core_exe_path(t->core), error))
+		return FALSE;
+	t->bias = hw_core_exe_bias(t->core);
+	t->walk_mem = hw_memsrc_ref(hw_core_memsrc(t->core));
+	gr_mem mem = { memsrc_read, t->walk_mem };
+	gr_pause_init(&t->pause);
+	if (!gr_layout_load(t->dwarf, t->bias, &t->L, error) ||
+	    !read_pause(&mem, &t->L, &t->pause, &res->warning, error))
+		return FALSE;
+	gsize nt;
+	const hw_thread *th = hw_core_threads(t->core, &nt);
+	t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
+	g_array_append_vals(t->threads, th, (guint)nt);
+	t->now_mono = -1;
+	return TRUE;
+}
+
+static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_options *opt,
+                           const hw_capture_result *res, const gr_walk *wk, GError **error)
+{
+	const char *gover = NULL, *modinfo = NULL;
+	hw_elf_go_buildinfo(t->elf, &gover, &modinfo, NULL);
+	const char *rtver = hw_elf_go_runtime_version(t->elf, NULL);
+	const char *bid = hw_elf_go_build_id(t->elf);
+	uint64_t inuse = 0;
+	for (size_t i = 0; i < t->pause.spans.n; i++)
+		inuse += t->pause.spans.v[i].npages * GR_PAGE_SIZE;
+	int rc = 0;
+	rc |= hwd_writer_meta_str(w, "source", opt->core ? "core" : "live");
+	if (opt->pid)
+		rc |= hwd_writer_meta_u64(w, "pid", (uint64_t)opt->pid);
+	else if (hw_core_get_notes(t->core)->pid > 0)
+		rc |= hwd_writer_meta_u64(w, "pid", (uint64_t)hw_core_get_notes(t->core)->pid);
+	rc |= hwd_writer_meta_str(w, "exe", opt->core ? hw_core_exe_path(t->core) : hw_process_exe_path(t->proc));
+	if (opt->core)
+		rc |= hwd_writer_meta_str(w, "core", opt->core);
+	if (bid)
+		rc |= hwd_writer_meta_str(w, "build_id", bid);
+	if (rtver || gover)
+		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
+	rc |= hwd_writer_meta_u64(w, "capture.time_ns", (uint64_t)clock_ns(CLOCK_REALTIME));
+	if (!opt->core)
+		rc |= hwd_writer_meta_u64(w, "pause_ns", res->pause_ns);
+	rc |= hwd_writer_meta_u64(w, "capture.retries", res->retries);
+	if (res->warning)
+		rc |= hwd_writer_meta_str(w, "capture.warning", res->warning);
+	rc |= hwd_writer_meta_str(w, "go.gc_phase", t->pause.gcphase == 0 ? "off" : "mark");
+	rc |= hwd_writer_meta_u64(w, "mem.heap_inuse", inuse);
+	rc |= hwd_writer_meta_u64(w, "mem.heap_alloc", wk->objects.slot_bytes);
+	rc |= hwd_writer_meta_u64(w, "mem.heap_objects", wk->objects.n);
+	rc |= hwd_writer_meta_u64(w, "mem.spans_in_use", t->pause.spans.n);
+	rc |= hwd_writer_meta_u64(w, "walk.pointer_words", wk->st.ptr_words);
+	rc |= hwd_writer_meta_u64(w, "walk.nonheap_pointer_words", wk->st.nonheap_words);
+	rc |= hwd_writer_meta_u64(w, "walk.free_slot_pointer_words", wk->st.free_slot_words);
+	rc |= hwd_writer_meta_u64(w, "walk.incomplete_objects", wk->st.incomplete_objects);
+	rc |= hwd_writer_meta_u64(w, "walk.conservative_roots", wk->st.conservative_roots);
+	rc |= hwd_writer_meta_u64(w, "walk.unwind_stops", wk->st.unwind_stops);
+	return gr_walk_check(rc, "metadata", error);
+}
+
+static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capture_result *res,
+                               GError **error)
+{
+	gr_mem mem = { memsrc_read, t->walk_mem };
+	if (t->heap.rest)
+		mem = (gr_mem){ heap_copy_read, &t->heap };
+	gr_walk wk = { 0 };
+	wk.mem = &mem;
+	wk.L = &t->L;
+	wk.pause = &t->pause;
+	wk.dwarf = t->dwarf;
+	wk.bias = t->bias;
+	wk.threads = (const hw_thread *)t->threads->data;
+	wk.n_threads = t->threads->len;
+	wk.now_mono_ns = t->now_mono;
+	hw_moduledata md;
+	if (!hw_moduledata_read(t->walk_mem, t->dwarf, t->L.firstmoduledata, &md, error) ||
+	    !gr_objects_build(&t->pause.spans, &wk.objects, error))
+		return FALSE;
+	gboolean ok = FALSE;
+	wk.pcln = hw_pclntab_new(t->walk_mem, &md, error);
+	if (!wk.pcln)
+		goto out;
+	wk.types = gr_types_new(&mem, &t->L.abi, md.types, md.etypes);
+	hwd_writer_options wo = { "heapwalk (go dumper)", 8, 0, 0 };
+	hwd_error herr;
+	if (hwd_writer_open(opt->output, &wo, &wk.w, &herr) != 0) {
+		g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot create %s: %s", opt->output, herr.message);
+		goto out;
+	}
+	ok = gr_heap_emit_objects(&wk, error) && gr_heap_emit_edges(&wk, error) &&
+	     gr_roots_emit_globals(&wk, error) && gr_roots_emit_specials(&wk, error) &&
+	     gr_goroutines_emit(&wk, error) && gr_roots_emit_threads(&wk, error) &&
+	     write_meta(wk.w, t, opt, res, &wk, error);
+	if (!ok) {
+		hwd_writer_abort(wk.w);
+		goto out;
+	}
+	if (hwd_writer_finish(wk.w, &herr) != 0) {
+		g_set_error(error, GR_ERROR, GR_ERROR_READ, "writing %s: %s", opt->output, herr.message);
+		ok = FALSE;
+		goto out;
+	}
+	res->objects = wk.objects.n;
+	res->object_bytes = wk.objects.slot_bytes;
+	res->edges = wk.st.edges;
+	res->roots = wk.st.roots;
+	res->goroutines = t->pause.gs->len;
+out:
+	gr_types_free(wk.types);
+	if (wk.pcln)
+		hw_pclntab_free(wk.pcln);
+	gr_objects_clear(&wk.objects);
+	return ok;
+}
+
+gboolean hw_capture_run(const hw_capture_options *opt, hw_capture_result *res, GError **error)
+{
+	memset(res, 0, sizeof *res);
+	target t = { 0 };
+	gboolean ok = (opt->core ? capture_core(&t, opt, res, error) : capture_live(&t, opt, res, error)) &&
+	              walk_and_write(&t, opt, res, error);
+	target_clear(&t);
+	return ok;
+}

@@ -1,0 +1,137 @@
+/* dwarfinfo.h - the target's DWARF, indexed by name: types, struct members, globals, constants.
+ *
+ * Layouts and constants of the Go runtime come from the target's own DWARF, never from
+ * version tables. hw_dwarf_load() walks every compilation unit once (libdwarf 20210528, the
+ * old API, used only in dwarfinfo.c) and builds hash tables:
+ *   - every named type (base, struct, pointer, array, typedef, ...), its size and kind;
+ *     struct members with name, offset and type;
+ *   - every global variable with a DW_OP_addr location (name, link-time address, type);
+ *   - every DW_TAG_constant with DW_AT_const_value (runtime._Gwaiting, runtime.mSpanInUse,
+ *     internal/abi.TFlagGCMaskOnDemand, ...);
+ *   - every subprogram with a low/high pc.
+ * Afterwards libdwarf is closed; the index is plain memory.
+ *
+ * Names are Go's fully qualified names ("runtime.mspan", "*runtime.g", "main.Item").
+ * If a name occurs more than once, the first definition with a size wins.
+ * Addresses are link-time addresses: add the PIE load bias for target addresses.
+ *
+ * Lifetime: hw_dwarf_load() returns an index freed with hw_dwarf_free(); every pointer it hands
+ * out (types, members, names, globals) is owned by it and valid until then.
+ */
+#ifndef HW_DEBUGINFO_DWARFINFO_H
+#define HW_DEBUGINFO_DWARFINFO_H
+
+#include <glib.h>
+
+#include "debuginfo/debuginfo-error.h"
+#include "debuginfo/elfinfo.h"
+
+G_BEGIN_DECLS
+
+typedef struct hw_dwarf hw_dwarf;
+typedef struct hw_dwarf_type hw_dwarf_type;
+
+/* Kind of a type, from its DIE tag. */
+typedef enum {
+	HW_DWARF_KIND_OTHER,
+	HW_DWARF_KIND_BASE,       /* DW_TAG_base_type (int, uint8, float64, bool, uintptr, ...) */
+	HW_DWARF_KIND_STRUCT,     /* DW_TAG_structure_type (also Go strings, slices, ifaces) */
+	HW_DWARF_KIND_POINTER,    /* DW_TAG_pointer_type; target = pointee */
+	HW_DWARF_KIND_ARRAY,      /* DW_TAG_array_type; target = element, count = length */
+	HW_DWARF_KIND_TYPEDEF,    /* DW_TAG_typedef (Go maps, chans, funcs, named ifaces); target */
+	HW_DWARF_KIND_SUBROUTINE, /* DW_TAG_subroutine_type */
+	HW_DWARF_KIND_UNION,
+	HW_DWARF_KIND_ENUM,
+} hw_dwarf_kind;
+
+#define HW_DWARF_SIZE_UNKNOWN G_MAXUINT64
+
+typedef struct {
+	const char *name;            /* "" for an anonymous member */
+	guint64 offset;              /* DW_AT_data_member_location, bytes */
+	const hw_dwarf_type *type;   /* NULL if the DIE had none */
+	gboolean embedded;           /* Go's DW_AT_go_embedded_field */
+} hw_dwarf_member;
+
+struct hw_dwarf_type {
+	const char *name;            /* NULL for an anonymous type */
+	hw_dwarf_kind kind;
+	guint8 go_kind;              /* DW_AT_go_kind (reflect.Kind numbering), 0 if absent */
+	guint64 size;                /* DW_AT_byte_size, count*elem for arrays, 8 for pointers,
+	                                HW_DWARF_SIZE_UNKNOWN if none */
+	const hw_dwarf_type *target; /* pointee / element / typedef'd type, or NULL */
+	guint64 count;               /* array length (0 when not an array) */
+	const hw_dwarf_type *go_key; /* DW_AT_go_key of map typedefs, or NULL */
+	const hw_dwarf_type *go_elem;/* DW_AT_go_elem of map/chan typedefs, or NULL */
+	guint64 go_runtime_type;     /* DW_AT_go_runtime_type: link-time address of the
+	                                internal/abi.Type descriptor, 0 if absent */
+	const hw_dwarf_member *members; /* struct/union members in order */
+	gsize n_members;
+	guint64 die_offset;          /* .debug_info offset (for messages) */
+};
+
+typedef struct {
+	const char *name;
+	guint64 addr;                /* link-time */
+	const hw_dwarf_type *type;   /* may be NULL */
+} hw_dwarf_var;
+
+typedef struct {
+	const char *name;
+	guint64 lowpc, highpc;       /* link-time, [lowpc, highpc) */
+} hw_dwarf_func;
+
+/* Reads the DWARF of e (takes a reference on e while loading only).
+ * Errors: HW_DEBUGINFO_ERROR_NO_DWARF naming the file and saying it was probably built with
+ * -ldflags=-w or stripped; _CORRUPT for libdwarf errors (with libdwarf's message). */
+hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err);
+void hw_dwarf_free(hw_dwarf *d);
+
+/* The producer of the first Go compilation unit, e.g. "Go cmd/compile go1.26.8; regabi". */
+const char *hw_dwarf_producer(hw_dwarf *d);
+
+/* Named type lookup; NULL if absent. */
+const hw_dwarf_type *hw_dwarf_type_by_name(hw_dwarf *d, const char *name);
+
+/* Follows typedefs to the underlying type (returns t itself if not a typedef). */
+const hw_dwarf_type *hw_dwarf_type_resolve(const hw_dwarf_type *t);
+
+/* Member of a struct type by name, or NULL. */
+const hw_dwarf_member *hw_dwarf_type_member(const hw_dwarf_type *t, const char *name);
+
+/* Size of the named type. Errors: _NOT_FOUND naming the type, or the type has no size. */
+gboolean hw_dwarf_type_size(hw_dwarf *d, const char *type_name, guint64 *size, GError **err);
+
+/* Offset of a member of a struct, by a dotted path through nested structs ("state.s.value":
+ * offsets add up; typedefs are followed). *type (may be NULL) receives the last member's type.
+ * Errors: _NOT_FOUND naming the struct and the path element that is missing. */
+gboolean hw_dwarf_struct_member(hw_dwarf *d, const char *struct_name, const char *path,
+				guint64 *offset, const hw_dwarf_type **type, GError **err);
+gboolean hw_dwarf_struct_member_offset(hw_dwarf *d, const char *struct_name, const char *path,
+				       guint64 *offset, GError **err);
+
+/* Global variable by name: link-time address and type (either out may be NULL).
+ * Errors: _NOT_FOUND naming the variable. */
+gboolean hw_dwarf_global(hw_dwarf *d, const char *name, guint64 *addr,
+			 const hw_dwarf_type **type, GError **err);
+
+/* All globals with an address, sorted by address. Owned by d. */
+const hw_dwarf_var *hw_dwarf_globals(hw_dwarf *d, gsize *n_globals);
+
+/* Package-level constant by name. The value is DW_AT_const_value as a signed 64-bit integer
+ * (Go emits constants that fit int64; reinterpret as guint64 for unsigned ones).
+ * Errors: _NOT_FOUND naming the constant. */
+gboolean hw_dwarf_constant(hw_dwarf *d, const char *name, gint64 *value, GError **err);
+
+/* Subprograms with a pc range, sorted by lowpc. Owned by d. */
+const hw_dwarf_func *hw_dwarf_funcs(hw_dwarf *d, gsize *n_funcs);
+
+/* Counts for diagnostics. */
+gsize hw_dwarf_n_types(hw_dwarf *d);
+gsize hw_dwarf_n_constants(hw_dwarf *d);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_dwarf, hw_dwarf_free)
+
+G_END_DECLS
+
+#endif

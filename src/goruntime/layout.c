@@ -1,0 +1,247 @@
+/* layout.c - filling a gr_layout from the target's DWARF.
+ *
+ * Every lookup goes through one of three helpers that stop at the first miss and keep its
+ * error, which already names the struct and field (or global, or constant); the load then
+ * fails with "Go runtime layout: <that error>". Optional items (fields or constants that only
+ * some Go releases have) are looked up with the *_opt variants and leave a marker value.
+ */
+#include "goruntime/layout.h"
+
+#include "debuginfo/dwarfinfo.h"
+
+typedef struct loader {
+	hw_dwarf *dw;
+	uint64_t bias;
+	GError *err;      /* the first failure; later lookups are skipped */
+} loader;
+
+static uint64_t member(loader *l, const char *st, const char *path)
+{
+	guint64 off = 0;
+	if (!l->err)
+		hw_dwarf_struct_member_offset(l->dw, st, path, &off, &l->err);
+	return off;
+}
+
+static bool member_opt(loader *l, const char *st, const char *path, uint64_t *off)
+{
+	guint64 o;
+	if (!hw_dwarf_struct_member_offset(l->dw, st, path, &o, NULL))
+		return false;
+	*off = o;
+	return true;
+}
+
+static uint64_t tsize(loader *l, const char *name)
+{
+	guint64 sz = 0;
+	if (!l->err)
+		hw_dwarf_type_size(l->dw, name, &sz, &l->err);
+	return sz;
+}
+
+static uint64_t member_size(loader *l, const char *st, const char *path)
+{
+	guint64 off;
+	const hw_dwarf_type *t = NULL;
+	if (l->err || !hw_dwarf_struct_member(l->dw, st, path, &off, &t, &l->err))
+		return 0;
+	t = t ? hw_dwarf_type_resolve(t) : NULL;
+	return t && t->size != HW_DWARF_SIZE_UNKNOWN ? t->size : 0;
+}
+
+static uint64_t global(loader *l, const char *name)
+{
+	guint64 a = 0;
+	if (!l->err)
+		hw_dwarf_global(l->dw, name, &a, NULL, &l->err);
+	return a + l->bias;
+}
+
+static int64_t constant(loader *l, const char *name)
+{
+	gint64 v = 0;
+	if (!l->err)
+		hw_dwarf_constant(l->dw, name, &v, &l->err);
+	return v;
+}
+
+static int64_t constant_opt(loader *l, const char *name, int64_t dflt)
+{
+	gint64 v;
+	return hw_dwarf_constant(l->dw, name, &v, NULL) ? v : dflt;
+}
+
+/* The first of several names the constant has had (e.g. moved to internal/runtime/gc). */
+static int64_t constant_any(loader *l, const char *a, const char *b)
+{
+	gint64 v;
+	if (hw_dwarf_constant(l->dw, a, &v, NULL))
+		return v;
+	return constant(l, b);
+}
+
+static void require_size(loader *l, const char *what, uint64_t got, uint64_t want)
+{
+	if (!l->err && got != want)
+		g_set_error(&l->err, GR_ERROR, GR_ERROR_LAYOUT, "%s is %" G_GUINT64_FORMAT " bytes, "
+		            "the dumper reads it as %" G_GUINT64_FORMAT, what, got, want);
+}
+
+gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **error)
+{
+	loader l = { dw, bias, NULL };
+	memset(L, 0, sizeof *L);
+
+	L->mheap = global(&l, "runtime.mheap_");
+	L->allgs = global(&l, "runtime.allgs");
+	L->allm = global(&l, "runtime.allm");
+	L->firstmoduledata = global(&l, "runtime.firstmoduledata");
+	L->gcphase = global(&l, "runtime.gcphase");
+	L->wait_reason_strings = global(&l, "runtime.waitReasonStrings");
+	if (!l.err) {
+		const hw_dwarf_type *t = NULL;
+		guint64 a;
+		hw_dwarf_global(dw, "runtime.waitReasonStrings", &a, &t, NULL);
+		t = t ? hw_dwarf_type_resolve(t) : NULL;
+		if (!t || t->kind != HW_DWARF_KIND_ARRAY)
+			g_set_error(&l.err, GR_ERROR, GR_ERROR_LAYOUT, "runtime.waitReasonStrings is not an array");
+		else
+			L->wait_reason_count = t->count;
+	}
+
+	L->mheap_sweepgen = member(&l, "runtime.mheap", "sweepgen");
+	L->mheap_allspans = member(&l, "runtime.mheap", "allspans");
+
+	L->span_size = tsize(&l, "runtime.mspan");
+	L->span_start = member(&l, "runtime.mspan", "startAddr");
+	L->span_npages = member(&l, "runtime.mspan", "npages");
+	L->span_freeindex = member(&l, "runtime.mspan", "freeindex");
+	L->span_nelems = member(&l, "runtime.mspan", "nelems");
+	L->span_freeindexforscan = member(&l, "runtime.mspan", "freeIndexForScan");
+	L->span_allocbits = member(&l, "runtime.mspan", "allocBits");
+	L->span_gcmarkbits = member(&l, "runtime.mspan", "gcmarkBits");
+	L->span_sweepgen = member(&l, "runtime.mspan", "sweepgen");
+	L->span_spanclass = member(&l, "runtime.mspan", "spanclass");
+	L->span_state = member(&l, "runtime.mspan", "state.s.value");
+	L->span_elemsize = member(&l, "runtime.mspan", "elemsize");
+	L->span_limit = member(&l, "runtime.mspan", "limit");
+	L->span_specials = member(&l, "runtime.mspan", "specials");
+	L->span_largetype = member(&l, "runtime.mspan", "largeType");
+	require_size(&l, "runtime.mspan.freeindex", member_size(&l, "runtime.mspan", "freeindex"), 2);
+	require_size(&l, "runtime.mspan.nelems", member_size(&l, "runtime.mspan", "nelems"), 2);
+	require_size(&l, "runtime.mspan.sweepgen", member_size(&l, "runtime.mspan", "sweepgen"), 4);
+
+	L->special_next = member(&l, "runtime.special", "next");
+	L->special_offset = member(&l, "runtime.special", "offset");
+	L->special_offset_size = member_size(&l, "runtime.special", "offset");
+	L->special_kind = member(&l, "runtime.special", "kind");
+	L->specialfinalizer_fn = member(&l, "runtime.specialfinalizer", "fn");
+	L->kind_finalizer = constant(&l, "runtime._KindSpecialFinalizer");
+	L->kind_cleanup = constant_opt(&l, "runtime._KindSpecialCleanup", -1);
+	if (L->kind_cleanup >= 0) {
+		if (member_opt(&l, "runtime.specialCleanup", "cleanup.fn", &L->specialcleanup_fn)) {
+			L->has_cleanup_arg = member_opt(&l, "runtime.specialCleanup", "cleanup.arg",
+			                                &L->specialcleanup_arg);
+		} else {
+			L->specialcleanup_fn = member(&l, "runtime.specialCleanup", "fn");
+		}
+	}
+
+	L->g_size = tsize(&l, "runtime.g");
+	L->g_stack_lo = member(&l, "runtime.g", "stack.lo");
+	L->g_stack_hi = member(&l, "runtime.g", "stack.hi");
+	L->g_sched_sp = member(&l, "runtime.g", "sched.sp");
+	L->g_sched_pc = member(&l, "runtime.g", "sched.pc");
+	L->g_sched_bp = member(&l, "runtime.g", "sched.bp");
+	L->g_sched_ctxt = member(&l, "runtime.g", "sched.ctxt");
+	L->g_syscallsp = member(&l, "runtime.g", "syscallsp");
+	L->g_syscallpc = member(&l, "runtime.g", "syscallpc");
+	L->g_atomicstatus = member(&l, "runtime.g", "atomicstatus");
+	L->g_goid = member(&l, "runtime.g", "goid");
+	L->g_waitsince = member(&l, "runtime.g", "waitsince");
+	L->g_waitreason = member(&l, "runtime.g", "waitreason");
+	L->g_gopc = member(&l, "runtime.g", "gopc");
+	L->g_startpc = member(&l, "runtime.g", "startpc");
+	L->g_m = member(&l, "runtime.g", "m");
+	L->g_defer = member(&l, "runtime.g", "_defer");
+
+	L->m_size = tsize(&l, "runtime.m");
+	L->m_procid = member(&l, "runtime.m", "procid");
+	L->m_curg = member(&l, "runtime.m", "curg");
+	L->m_mallocing = member(&l, "runtime.m", "mallocing");
+	L->m_locks = member(&l, "runtime.m", "locks");
+	L->m_alllink = member(&l, "runtime.m", "alllink");
+	L->m_id = member(&l, "runtime.m", "id");
+
+	L->md_size = tsize(&l, "runtime.moduledata");
+	L->md_data = member(&l, "runtime.moduledata", "data");
+	L->md_edata = member(&l, "runtime.moduledata", "edata");
+	L->md_bss = member(&l, "runtime.moduledata", "bss");
+	L->md_ebss = member(&l, "runtime.moduledata", "ebss");
+	L->md_gcdatamask = member(&l, "runtime.moduledata", "gcdatamask");
+	L->md_gcbssmask = member(&l, "runtime.moduledata", "gcbssmask");
+	L->md_types = member(&l, "runtime.moduledata", "types");
+	L->md_etypes = member(&l, "runtime.moduledata", "etypes");
+	L->md_next = member(&l, "runtime.moduledata", "next");
+	L->bitvector_n = member(&l, "runtime.bitvector", "n");
+	L->bitvector_bytedata = member(&l, "runtime.bitvector", "bytedata");
+
+	L->defer_fn = member(&l, "runtime._defer", "fn");
+	L->defer_link = member(&l, "runtime._defer", "link");
+	L->defer_heap = member(&l, "runtime._defer", "heap");
+
+	L->span_in_use = constant(&l, "runtime.mSpanInUse");
+	L->span_manual = constant(&l, "runtime.mSpanManual");
+	L->g_idle = constant(&l, "runtime._Gidle");
+	L->g_runnable = constant(&l, "runtime._Grunnable");
+	L->g_running = constant(&l, "runtime._Grunning");
+	L->g_syscall = constant(&l, "runtime._Gsyscall");
+	L->g_waiting = constant(&l, "runtime._Gwaiting");
+	L->g_dead = constant(&l, "runtime._Gdead");
+	L->g_copystack = constant(&l, "runtime._Gcopystack");
+	L->g_preempted = constant(&l, "runtime._Gpreempted");
+	L->g_deadextra = constant_opt(&l, "runtime._Gdeadextra", -1);
+	L->g_scan = constant(&l, "runtime._Gscan");
+	L->min_size_for_malloc_header = (uint64_t)constant_any(&l, "internal/runtime/gc.MinSizeForMallocHeader",
+	                                                       "runtime.minSizeForMallocHeader");
+	L->malloc_header_size = (uint64_t)constant_any(&l, "internal/runtime/gc.MallocHeaderSize",
+	                                               "runtime.mallocHeaderSize");
+	require_size(&l, "the malloc header (MallocHeaderSize)", L->malloc_header_size, GR_WORD);
+
+	/* Green Tea's inline mark bits: the type is described only when the GC uses it. */
+	guint64 imb;
+	L->greentea = hw_dwarf_type_size(dw, "runtime.spanInlineMarkBits", &imb, NULL) && imb > 0;
+	if (L->greentea)
+		require_size(&l, "runtime.spanInlineMarkBits", imb, GR_INLINE_MARK_BYTES);
+
+	gr_abi_layout *a = &L->abi;
+	a->type_size = tsize(&l, "internal/abi.Type");
+	a->off_size = member(&l, "internal/abi.Type", "Size_");
+	a->off_ptrbytes = member(&l, "internal/abi.Type", "PtrBytes");
+	a->off_tflag = member(&l, "internal/abi.Type", "TFlag");
+	a->off_kind = member(&l, "internal/abi.Type", "Kind_");
+	a->off_gcdata = member(&l, "internal/abi.Type", "GCData");
+	a->off_str = member(&l, "internal/abi.Type", "Str");
+	a->off_array_elem = member(&l, "internal/abi.ArrayType", "Elem");
+	a->off_array_len = member(&l, "internal/abi.ArrayType", "Len");
+	a->off_struct_fields = member(&l, "internal/abi.StructType", "Fields");
+	a->field_size = tsize(&l, "internal/abi.StructField");
+	a->off_field_typ = member(&l, "internal/abi.StructField", "Typ");
+	a->off_field_offset = member(&l, "internal/abi.StructField", "Offset");
+	/* Before 1.24 bit 0x10 meant something else (TFlagUnrolledBitmap) and GCData was always
+	 * a mask, so "no such constant" means "no on-demand masks". */
+	a->tflag_ondemand = (uint8_t)constant_opt(&l, "internal/abi.TFlagGCMaskOnDemand", 0);
+	a->tflag_extrastar = (uint8_t)constant(&l, "internal/abi.TFlagExtraStar");
+	/* 1.26 stores the bare kind in Kind_; older releases OR flags above KindMask into it. */
+	a->kind_mask = (uint8_t)constant_opt(&l, "internal/abi.KindMask", 0x1f);
+	a->kind_array = (uint8_t)constant(&l, "internal/abi.Array");
+	a->kind_struct = (uint8_t)constant(&l, "internal/abi.Struct");
+
+	if (l.err) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "Go runtime layout: %s", l.err->message);
+		g_error_free(l.err);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,74 @@
+/* layout.h - every Go runtime offset and constant the dumper uses, read once from DWARF.
+ *
+ * The runtime's structs drift between Go releases (go-runtime-internals.md §0.1), so nothing
+ * else in goruntime/ hard-codes an offset: it reads them from a gr_layout, which
+ * gr_layout_load() fills from the target executable's DWARF and validates (sizes that other
+ * code relies on, e.g. a uint16 freeindex). A missing struct, field, global or constant fails
+ * the load with an error naming it. Addresses of globals are link-time plus the load bias.
+ */
+#ifndef HW_GORUNTIME_LAYOUT_H
+#define HW_GORUNTIME_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "goruntime/heapbits.h"
+
+typedef struct hw_dwarf hw_dwarf;
+
+typedef struct gr_layout {
+	/* globals (target addresses) */
+	uint64_t mheap, allgs, allm, firstmoduledata, wait_reason_strings, gcphase;
+	uint64_t wait_reason_count;          /* elements of runtime.waitReasonStrings */
+
+	/* runtime.mheap */
+	uint64_t mheap_sweepgen, mheap_allspans;
+
+	/* runtime.mspan */
+	uint64_t span_size;
+	uint64_t span_start, span_npages, span_freeindex, span_nelems, span_freeindexforscan;
+	uint64_t span_allocbits, span_gcmarkbits, span_sweepgen, span_spanclass, span_state;
+	uint64_t span_elemsize, span_limit, span_specials, span_largetype;
+
+	/* runtime.special and the specials that hold roots */
+	uint64_t special_next, special_offset, special_offset_size, special_kind;
+	uint64_t specialfinalizer_fn;        /* specialfinalizer.fn */
+	uint64_t specialcleanup_fn;          /* specialCleanup fn (1.24: fn; 1.25+: cleanup.fn) */
+	uint64_t specialcleanup_arg;         /* 1.25+ cleanup.arg, 0 when absent */
+	bool has_cleanup_arg;
+	int64_t kind_finalizer, kind_cleanup; /* -1 when the target has no such kind */
+
+	/* runtime.g */
+	uint64_t g_size;
+	uint64_t g_stack_lo, g_stack_hi, g_sched_sp, g_sched_pc, g_sched_bp, g_sched_ctxt;
+	uint64_t g_syscallsp, g_syscallpc, g_atomicstatus, g_goid, g_waitsince, g_waitreason;
+	uint64_t g_gopc, g_startpc, g_m, g_defer;
+
+	/* runtime.m */
+	uint64_t m_size, m_procid, m_curg, m_mallocing, m_locks, m_alllink, m_id;
+
+	/* runtime.moduledata */
+	uint64_t md_size, md_data, md_edata, md_bss, md_ebss, md_gcdatamask, md_gcbssmask;
+	uint64_t md_types, md_etypes, md_next;
+	uint64_t bitvector_n, bitvector_bytedata;
+
+	/* runtime._defer */
+	uint64_t defer_fn, defer_link, defer_heap;
+
+	/* constants */
+	int64_t span_in_use, span_manual;
+	int64_t g_idle, g_runnable, g_running, g_syscall, g_waiting, g_dead, g_copystack,
+	        g_preempted, g_deadextra, g_scan;
+	uint64_t min_size_for_malloc_header, malloc_header_size;
+
+	/* Green Tea: the binary reserves inline mark bits in 16..512-byte spans. */
+	bool greentea;
+
+	gr_abi_layout abi;
+} gr_layout;
+
+/* Reads the layout from the executable's DWARF; bias is the load bias (0 unless PIE). */
+gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *out, GError **error);
+
+#endif /* HW_GORUNTIME_LAYOUT_H */

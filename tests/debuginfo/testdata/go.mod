@@ -1,0 +1,3 @@
+module heapwalk.test/debuginfo
+
+go 1.22

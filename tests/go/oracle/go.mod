@@ -1,0 +1,3 @@
+module heapwalk/oracle
+
+go 1.22

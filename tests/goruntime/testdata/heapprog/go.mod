@@ -1,0 +1,3 @@
+module heapprog
+
+go 1.22
