@@ -24,53 +24,101 @@
 #include "graph-private.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#ifdef HW_TRACE
+#include <stdio.h>
+#include <time.h>
+static double tnow(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;}
+#define TT(x) do{double t2=tnow();fprintf(stderr,"  %-10s %.2f\n",x,t2-t_);t_=t2;}while(0)
+#define T0 double t_=tnow()
+#else
+#define TT(x)
+#define T0
+#endif
 
 static void *try_alloc(gsize count, gsize size, GError **error, const char *what)
 {
 	void *p = g_try_malloc_n(count ? count : 1, size);
+	if (p && count * size >= (gsize)4 << 20) {
+		/* Random access over tens of megabytes: 2 MiB pages spare most TLB misses. */
+		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+		uintptr_t b = ((uintptr_t)p + count * size) & ~(uintptr_t)4095;
+		if (b > a)
+			madvise((void *)a, b - a, MADV_HUGEPAGE);
+	}
 	if (!p)
 		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate %s (%" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT " bytes)",
 		            what, count, size);
 	return p;
 }
 
-/* Step 1. Returns m, the number of reached vertices including the super-root. */
-static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint32_t *parent, uint32_t *cursor,
+/* The link-eval forest, one cache line fetch per visited vertex: ancestor and label side by
+ * side. label holds minimum semidominator *values* (not vertices). */
+typedef struct forest_slot {
+	uint32_t ancestor;
+	uint32_t label;
+} forest_slot;
+
+/* Step 1, with step 2's first half folded in. Returns m, the number of reached vertices
+ * including the super-root. An edge found already visited is classified on the spot: when
+ * the scanning vertex p is on top of the stack every vertex visited so far is either on the
+ * open path (pre < p) or finished, so pre(t) > p means a forward edge to a finished
+ * descendant, whose cursor slot is dead and holds its semidominator candidate, and pre(t) < p
+ * a back or cross edge, counted into its target's bucket. Each edge is looked at once here. */
+static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint32_t *parent, forest_slot *f,
                     hw_progress_fn progress, void *user)
 {
 	const uint32_t n = g->n;
 	memset(pre_of, 0xff, sizeof(uint32_t) * n);
 	node_of[0] = n;
 	parent[0] = HW_NONE;
-	cursor[0] = 0;
+	f[0] = (forest_slot){ 0, 0 };
 	uint32_t m = 1;
 	uint32_t p = 0;
+#define CLASSIFY(q) do { \
+		if ((q) > p) { if (p < f[(q)].label) f[(q)].label = p; } \
+		else if ((q) < p) f[(q)].ancestor++; \
+	} while (0)
 	while (p != HW_NONE) {
 		uint32_t v = node_of[p];
 		uint32_t found = HW_NONE;
 		if (v == n) {
-			while (cursor[0] < g->n_root_targets && found == HW_NONE) {
-				uint32_t t = g->root_targets[cursor[0]++];
-				if (pre_of[t] == HW_NONE)
+			while (f[0].label < g->n_root_targets && found == HW_NONE) {
+				uint32_t t = g->root_targets[f[0].label++];
+				uint32_t q = pre_of[t];
+				if (q == HW_NONE)
 					found = t;
+				else
+					CLASSIFY(q);
 			}
 		} else {
-			uint64_t e = cursor[p], end = g->first_edge[v + 1];
+			uint64_t e = f[p].label, end = g->first_edge[v + 1];
 			while (e < end && found == HW_NONE) {
 				const hwd_edge *ep;
 				uint64_t k = hw_graph_edge_span(g, e, end, &ep);
+				/* Overlap the next few targets' misses (a bounded window: a vertex with a
+				 * million edges is scanned a million times, a few edges each). */
+				for (uint64_t i = 0; i < k && i < 8; i++)
+					__builtin_prefetch(&pre_of[ep[i].to]);
 				for (uint64_t i = 0; i < k; i++) {
-					if (hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK || pre_of[ep[i].to] != HW_NONE)
+					if (hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
 						continue;
+					uint32_t q = pre_of[ep[i].to];
+					if (q != HW_NONE) {
+						CLASSIFY(q);
+						continue;
+					}
 					found = ep[i].to;
 					k = i + 1;
 					break;
 				}
 				e += k;
 			}
-			cursor[p] = (uint32_t)e;
+			f[p].label = (uint32_t)e;
 		}
 		if (found == HW_NONE) {
+			/* p is finished: its cursor slot becomes its semidominator candidate. */
+			f[p].label = parent[p];
 			p = parent[p];
 			continue;
 		}
@@ -78,42 +126,28 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint
 		pre_of[found] = q;
 		node_of[q] = found;
 		parent[q] = p;
-		cursor[q] = g->first_edge[found];
+		uint32_t first = g->first_edge[found];
+		f[q] = (forest_slot){ 0, first };
+		/* The edges are read next: start loading them (and their targets' preorder slots
+		 * once they arrive) instead of waiting for each miss in turn. */
+		if (first < g->first_edge[found + 1]) {
+			const hwd_edge *ep;
+			hw_graph_edge_span(g, first, first + 1, &ep);
+			__builtin_prefetch(ep);
+		}
 		p = q;
 		hw_progress_step(progress, user, "dfs", q, n);
 	}
+#undef CLASSIFY
 	return m;
 }
 
-/* Step 2. label[w] gets the smallest pre(u) over tree/forward edges (u = super-root for root
- * targets); rev_first/rev get the back and cross edges bucketed by target. After filling,
- * rev_first[w] is the END of w's bucket and its start is rev_first[w - 1] (0 for w = 1). */
-static gboolean bucket_edges(const hw_graph *g, const uint32_t *pre_of, const uint32_t *parent, uint32_t m,
-                             uint32_t *label, uint32_t *rev_first, uint32_t **rev_out, GError **error)
+/* Step 2, second half: turns the bucket counts into positions and fills the buckets with a
+ * second pass over the edges (back and cross edges only). After filling, rev_first[w] is the
+ * END of w's bucket and its start is rev_first[w - 1] (0 for w = 1). */
+static gboolean bucket_edges(const hw_graph *g, const uint32_t *pre_of, uint32_t m,
+                             uint32_t *rev_first, uint32_t **rev_out, GError **error)
 {
-	for (uint32_t w = 1; w < m; w++)
-		label[w] = parent[w];
-	for (uint32_t k = 0; k < g->n_root_targets; k++)
-		label[pre_of[g->root_targets[k]]] = 0;
-	memset(rev_first, 0, sizeof(uint32_t) * m);
-	/* Pass 1: forward candidates and bucket sizes. */
-	for (uint64_t e = 0; e < g->n_edges;) {
-		const hwd_edge *ep;
-		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &ep);
-		for (uint64_t i = 0; i < k; i++) {
-			uint32_t pu = pre_of[ep[i].from];
-			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
-				continue;
-			uint32_t pw = pre_of[ep[i].to];
-			if (pu < pw) {
-				if (pu < label[pw])
-					label[pw] = pu;
-			} else if (pu > pw) {
-				rev_first[pw]++;
-			}
-		}
-		e += k;
-	}
 	uint32_t total = 0;
 	for (uint32_t w = 0; w < m; w++) {
 		uint32_t c = rev_first[w];
@@ -123,11 +157,15 @@ static gboolean bucket_edges(const hw_graph *g, const uint32_t *pre_of, const ui
 	uint32_t *rev = try_alloc(total, sizeof(uint32_t), error, "predecessor buckets");
 	if (!rev)
 		return FALSE;
-	/* Pass 2: fill; rev_first[w] advances from the start to the end of w's bucket. */
+	/* rev_first[w] advances from the start to the end of w's bucket. Sources come in order
+	 * (pre_of[from] stays cached); targets are random, so they are fetched ahead. */
+	enum { AHEAD = 16 };
 	for (uint64_t e = 0; e < g->n_edges;) {
 		const hwd_edge *ep;
 		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &ep);
 		for (uint64_t i = 0; i < k; i++) {
+			if (i + AHEAD < k)
+				__builtin_prefetch(&pre_of[ep[i + AHEAD].to]);
 			uint32_t pu = pre_of[ep[i].from];
 			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
 				continue;
@@ -143,44 +181,48 @@ static gboolean bucket_edges(const hw_graph *g, const uint32_t *pre_of, const ui
 
 /* Minimum label on the forest path from v (linked: v > w) up to the last linked vertex,
  * compressing the path. Pointer reversal replaces the recursion of the textbook version. */
-static inline uint32_t eval(uint32_t *ancestor, uint32_t *label, uint32_t v, uint32_t w)
+static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w)
 {
-	if (ancestor[v] <= w)
-		return label[v];
+	if (f[v].ancestor <= w)
+		return f[v].label;
 	uint32_t prev = HW_NONE, x = v;
-	while (ancestor[x] > w) {
-		uint32_t up = ancestor[x];
-		ancestor[x] = prev;
+	while (f[x].ancestor > w) {
+		uint32_t up = f[x].ancestor;
+		f[x].ancestor = prev;
 		prev = x;
 		x = up;
 	}
 	/* x is the last linked vertex; its ancestor is unlinked and becomes everyone's ancestor. */
-	uint32_t top = ancestor[x], best = label[x];
+	uint32_t top = f[x].ancestor, best = f[x].label;
 	while (prev != HW_NONE) {
-		uint32_t down = ancestor[prev];
-		if (label[prev] > best)
-			label[prev] = best;
+		uint32_t down = f[prev].ancestor;
+		if (f[prev].label > best)
+			f[prev].label = best;
 		else
-			best = label[prev];
-		ancestor[prev] = top;
+			best = f[prev].label;
+		f[prev].ancestor = top;
 		prev = down;
 	}
-	return label[v];
+	return f[v].label;
 }
 
-/* Steps 3 and 4. parent[] becomes idom[] (preorder space). */
-static void semi_nca(uint32_t m, uint32_t *parent, uint32_t *ancestor, uint32_t *label,
+/* Steps 3 and 4. label[] (the DFS's candidates) is consumed into the forest; semi(w) is parked
+ * in rev_first[w], whose old content (the end of w's bucket) is dead once w is processed.
+ * parent[] becomes idom[] (preorder space). */
+static void semi_nca(uint32_t m, uint32_t *parent, forest_slot *f,
                      uint32_t *rev_first, const uint32_t *rev, hw_progress_fn progress, void *user)
 {
-	memcpy(ancestor, parent, sizeof(uint32_t) * m);
 	for (uint32_t w = m - 1; w >= 1; w--) {
-		uint32_t s = label[w];
-		for (uint32_t i = w > 1 ? rev_first[w - 1] : 0; i < rev_first[w]; i++) {
-			uint32_t c = eval(ancestor, label, rev[i], w);
+		uint32_t s = f[w].label;
+		uint32_t lo = w > 1 ? rev_first[w - 1] : 0, hi = rev_first[w];
+		for (uint32_t i = lo; i < hi; i++) {
+			if (i + 4 < hi)
+				__builtin_prefetch(&f[rev[i + 4]]);
+			uint32_t c = eval(f, rev[i], w);
 			if (c < s)
 				s = c;
 		}
-		label[w] = s;
+		f[w].label = s;
 		rev_first[w] = s;
 		hw_progress_step(progress, user, "dominators", m - w, 2 * (uint64_t)m);
 	}
@@ -194,100 +236,68 @@ static void semi_nca(uint32_t m, uint32_t *parent, uint32_t *ancestor, uint32_t 
 	}
 }
 
-/* Step 5: idom (values and positions) and retained move from preorder to object space.
- * Element p goes to node_of[p] (the super-root, p = 0, to n); the map is injective, so
- * following it from each unmoved p visits each cycle or chain once. */
-static void to_object_space(uint32_t m, const uint32_t *node_of, uint32_t *idom, uint64_t *retained,
-                            guint8 *moved)
-{
-	for (uint32_t p = 1; p < m; p++)
-		idom[p] = node_of[idom[p]];
-	idom[0] = HW_NONE;
-	for (uint32_t start = 0; start < m; start++) {
-		if (moved[start >> 3] & (1u << (start & 7)))
-			continue;
-		uint32_t vi = idom[start];
-		uint64_t vr = retained[start];
-		uint32_t p = start;
-		moved[p >> 3] |= (guint8)(1u << (p & 7));
-		for (;;) {
-			uint32_t dst = node_of[p];
-			if (dst >= m || (moved[dst >> 3] & (1u << (dst & 7)))) {
-				idom[dst] = vi;
-				retained[dst] = vr;
-				break;
-			}
-			uint32_t ti = idom[dst];
-			uint64_t tr = retained[dst];
-			idom[dst] = vi;
-			retained[dst] = vr;
-			vi = ti;
-			vr = tr;
-			moved[dst >> 3] |= (guint8)(1u << (dst & 7));
-			p = dst;
-		}
-	}
-}
-
 hw_domtree *hw_domtree_compute(const hw_graph *g, hw_progress_fn progress, void *user, GError **error)
 {
 	const uint32_t n = g->n;
 	hw_domtree *d = g_new0(hw_domtree, 1);
 	d->g = g;
-	uint32_t *pre_of = NULL, *node_of = NULL, *parent = NULL, *label = NULL, *ancestor = NULL;
-	uint32_t *rev_first = NULL, *rev = NULL;
-	guint8 *moved = NULL;
+	uint32_t *pre_of = NULL, *node_of = NULL, *parent = NULL, *rev_first = NULL, *rev = NULL;
+	forest_slot *forest = NULL;
 
 	pre_of = try_alloc(n, sizeof(uint32_t), error, "the preorder map");
 	node_of = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "the preorder map");
 	parent = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "the DFS tree");
-	label = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "the DFS cursors");
-	if (!pre_of || !node_of || !parent || !label)
+	forest = try_alloc((gsize)n + 1, sizeof(forest_slot), error, "the DFS cursors and link-eval forest");
+	if (!pre_of || !node_of || !parent || !forest)
 		goto fail;
-	uint32_t m = dfs(g, pre_of, node_of, parent, label, progress, user);
+	T0;
+	uint32_t m = dfs(g, pre_of, node_of, parent, forest, progress, user);
+	TT("dfs");
 	g_clear_pointer(&node_of, g_free);   /* rebuilt from pre_of at the end: 4 bytes/object less meanwhile */
 
+	/* The DFS left each vertex's bucket count in its ancestor slot: move it out and link the
+	 * forest (ancestor = parent; a vertex counts as linked once its pre exceeds the current one). */
 	rev_first = try_alloc(m, sizeof(uint32_t), error, "the predecessor index");
-	if (!rev_first || !bucket_edges(g, pre_of, parent, m, label, rev_first, &rev, error))
+	if (!rev_first)
 		goto fail;
-	ancestor = try_alloc(m, sizeof(uint32_t), error, "the link-eval forest");
-	if (!ancestor)
+	for (uint32_t w = 0; w < m; w++) {
+		rev_first[w] = forest[w].ancestor;
+		forest[w].ancestor = parent[w];
+	}
+	if (!bucket_edges(g, pre_of, m, rev_first, &rev, error))
 		goto fail;
-	semi_nca(m, parent, ancestor, label, rev_first, rev, progress, user);
+	TT("bucket");
+	semi_nca(m, parent, forest, rev_first, rev, progress, user);
+	TT("seminca");
 	g_clear_pointer(&rev, g_free);
-	g_clear_pointer(&ancestor, g_free);
-	g_clear_pointer(&label, g_free);
+	g_clear_pointer(&forest, g_free);
 	g_clear_pointer(&rev_first, g_free);
 
-	d->retained = try_alloc((gsize)n + 1, sizeof(uint64_t), error, "retained sizes");
-	if (!d->retained)
-		goto fail;
-	hw_retained_accumulate(g, pre_of, parent, m, d->retained, &d->totals, progress, user);
-
+	/* Step 5: everything moves to object space through node_of (preorder -> object), built
+	 * from pre_of, which then goes. Scatters, not an in-place permutation: the peak stays at
+	 * node_of + idom in both spaces, below the semidominator phase's. */
 	node_of = try_alloc(m, sizeof(uint32_t), error, "the preorder map");
-	moved = g_try_malloc0((gsize)m / 8 + 1);
-	if (!node_of || !moved) {
-		if (!moved)
-			g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate the permutation bitmap");
+	if (!node_of)
 		goto fail;
-	}
 	node_of[0] = n;
 	for (uint32_t v = 0; v < n; v++)
 		if (pre_of[v] != HW_NONE)
 			node_of[pre_of[v]] = v;
-	to_object_space(m, node_of, parent, d->retained, moved);
-	for (uint32_t v = 0; v < n; v++) {
-		if (pre_of[v] == HW_NONE) {
-			parent[v] = HW_NONE;
-			d->retained[v] = 0;
-		}
-	}
-	parent[n] = HW_NONE;
-	d->retained[n] = d->totals.reachable_bytes;
-	d->idom = parent;
-	g_free(moved);
+	g_clear_pointer(&pre_of, g_free);
+	d->idom = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "immediate dominators");
+	if (!d->idom)
+		goto fail;
+	memset(d->idom, 0xff, sizeof(uint32_t) * ((gsize)n + 1));
+	for (uint32_t p = 1; p < m; p++)
+		d->idom[node_of[p]] = node_of[parent[p]];
+	TT("scatter");
+	d->retained = try_alloc((gsize)n + 1, sizeof(uint64_t), error, "retained sizes");
+	if (!d->retained)
+		goto fail;
+	hw_retained_accumulate(g, node_of, parent, m, d->idom, d->retained, &d->totals, progress, user);
+	TT("retained");
 	g_free(node_of);
-	g_free(pre_of);
+	g_free(parent);
 	if (progress)
 		progress("dominators", 1.0, user);
 	return d;
@@ -296,11 +306,9 @@ fail:
 	g_free(pre_of);
 	g_free(node_of);
 	g_free(parent);
-	g_free(label);
-	g_free(ancestor);
+	g_free(forest);
 	g_free(rev_first);
 	g_free(rev);
-	g_free(moved);
 	hw_domtree_free(d);
 	return NULL;
 }

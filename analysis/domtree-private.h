@@ -1,7 +1,7 @@
 /* domtree-private.h - the hw_domtree layout, shared by dominators.c and retained.c.
  *
- * dominators.c computes idom in DFS-preorder space and calls hw_retained_accumulate() there,
- * while the preorder is still at hand; both results are then moved to object-index space.
+ * dominators.c computes idom in DFS-preorder space, scatters it to object-index space and
+ * calls hw_retained_accumulate() while the preorder is still at hand.
  */
 #ifndef HW_DOMTREE_PRIVATE_H
 #define HW_DOMTREE_PRIVATE_H
@@ -18,10 +18,11 @@ struct hw_domtree {
 	uint32_t *children;
 };
 
-/* Fills retained[0..m) (preorder space, 0 = super-root) from the object sizes and idom[]
- * (preorder space, idom[p] < p), and the totals. pre_of maps objects to preorder or HW_NONE. */
-void hw_retained_accumulate(const hw_graph *g, const uint32_t *pre_of, const uint32_t *idom,
-                            uint32_t m, uint64_t *retained, hw_heap_totals *totals,
+/* Fills retained[0..n] (object space, n = super-root) and the totals. node_of maps preorder
+ * 0..m-1 to objects (node_of[0] = n), idom_pre is the dominator tree in preorder space
+ * (idom_pre[p] < p), idom the same tree in object space (HW_NONE marks unreachable objects). */
+void hw_retained_accumulate(const hw_graph *g, const uint32_t *node_of, const uint32_t *idom_pre,
+                            uint32_t m, const uint32_t *idom, uint64_t *retained, hw_heap_totals *totals,
                             hw_progress_fn progress, void *user);
 
 #endif /* HW_DOMTREE_PRIVATE_H */

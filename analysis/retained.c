@@ -2,34 +2,41 @@
  *
  * In DFS preorder every object's immediate dominator comes before it (a dominator is a DFS
  * ancestor), so one pass in reverse preorder adding each retained size into its idom's
- * finishes every subtree before its root is read: no tree, no stack, no recursion.
+ * finishes every subtree before its root is read: no tree, no stack, no recursion. The sums
+ * land directly in object space (through node_of), so no permutation follows.
  */
 #include "domtree-private.h"
 #include "graph-private.h"
 
-void hw_retained_accumulate(const hw_graph *g, const uint32_t *pre_of, const uint32_t *idom,
-                            uint32_t m, uint64_t *retained, hw_heap_totals *totals,
+void hw_retained_accumulate(const hw_graph *g, const uint32_t *node_of, const uint32_t *idom_pre,
+                            uint32_t m, const uint32_t *idom, uint64_t *retained, hw_heap_totals *totals,
                             hw_progress_fn progress, void *user)
 {
 	*totals = (hw_heap_totals){ 0 };
-	retained[0] = 0;
 	for (uint32_t k = 0; k < g->n_obj_runs; k++) {
 		const hw_rec_run *r = &g->obj_runs[k];
 		const hwd_object *o = r->records;
 		for (uint64_t i = 0; i < r->count; i++) {
-			uint32_t p = pre_of[r->first + i];
-			if (p != HW_NONE) {
-				retained[p] = o[i].size;
+			uint64_t v = r->first + i;
+			if (idom[v] != HW_NONE) {
+				retained[v] = o[i].size;
 				totals->reachable_count++;
 				totals->reachable_bytes += o[i].size;
 			} else {
+				retained[v] = 0;
 				totals->unreachable_count++;
 				totals->unreachable_bytes += o[i].size;
 			}
 		}
 	}
+	retained[g->n] = 0;   /* the super-root (node_of[0]) sums its children: all reachable bytes */
+	enum { AHEAD = 8 };
 	for (uint32_t w = m - 1; w >= 1; w--) {
-		retained[idom[w]] += retained[w];
+		if (w > AHEAD) {
+			__builtin_prefetch(&retained[node_of[w - AHEAD]]);
+			__builtin_prefetch(&node_of[idom_pre[w - AHEAD]]);
+		}
+		retained[node_of[idom_pre[w]]] += retained[node_of[w]];
 		hw_progress_step(progress, user, "retained", m - w, m);
 	}
 }

@@ -1,8 +1,10 @@
 /* capture.c - the dump orchestration: stop → copy → detach → walk → write (see capture.h).
  *
- * The pause covers only reads of runtime metadata and bulk copies. Consistency is judged on
- * what was read (gr_pause counters); an inconsistent stop is released and retried after a
- * short, growing delay, so a target busy allocating gets a chance to leave mallocgc.
+ * The pause covers only reads of runtime metadata (through a block cache: the memory cannot
+ * change while stopped) and bulk copies into memory faulted in beforehand (the staging arena,
+ * sized from a look at the running target). Consistency is judged on what was read (gr_pause
+ * counters); an inconsistent stop is released and retried after a short, growing delay, so a
+ * target busy allocating gets a chance to leave mallocgc.
  */
 #include "capture.h"
 
@@ -70,7 +72,8 @@ static gboolean read_pause(const gr_mem *mem, const gr_layout *L, gr_pause *p, c
 {
 	*why = NULL;
 	if (!gr_spans_read(mem, L, &p->spans, error) || !gr_goroutines_read(mem, L, p, error) ||
-	    !gr_specials_read(mem, L, p, error) || !gr_ranges_read(mem, L, p, error))
+	    !gr_specials_read(mem, L, p, error) || !gr_queues_read(mem, L, p, error) ||
+	    !gr_ranges_read(mem, L, p, error))
 		return FALSE;
 	if (p->n_mallocing || p->n_locks || p->n_copystack || p->spans.n_mid_sweep)
 		*why = g_strdup_printf("stopped mid-update: %zu M in mallocgc, %zu M holding runtime locks, "
@@ -120,6 +123,7 @@ static void scan_runs(const gr_spans *ss, GArray *runs)
 typedef struct heap_copy {
 	guint8 *arena;
 	size_t cap, used;
+	size_t tail;               /* unused bytes past cap, unmapped after the pause */
 	GArray *runs;              /* heap_run, sorted by start */
 	hw_memsrc *rest;
 } heap_copy;
@@ -216,6 +220,12 @@ static gboolean copy_image(heap_copy *h, hw_memsrc *image, hw_memsrc *src, const
 		} else if (!hw_memimage_copy(image, src, r->start, r->len, error)) {
 			return FALSE;
 		}
+	}
+	/* Give back the room left for growth (after the pause: munmap is not free). */
+	size_t keep = (h->used + 4095) & ~(size_t)4095;
+	if (h->arena && keep < h->cap) {
+		h->tail = h->cap - keep;
+		h->cap = keep;
 	}
 	for (guint i = 0; i < p->gs->len; i++) {
 		const gr_g *g = &g_array_index(p->gs, gr_g, i);
@@ -318,6 +328,10 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			t->now_mono = clock_ns(CLOCK_MONOTONIC);
 		}
 		res->pause_ns = hw_process_detach(t->proc);
+		if (t->heap.tail) {
+			munmap(t->heap.arena + t->heap.cap, t->heap.tail);
+			t->heap.tail = 0;
+		}
 		res->warning = why;
 		if (!ok) {
 			if (image)
@@ -360,7 +374,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	const char *gover = NULL, *modinfo = NULL;
 	hw_elf_go_buildinfo(t->elf, &gover, &modinfo, NULL);
 	const char *rtver = hw_elf_go_runtime_version(t->elf, NULL);
-	const char *bid = hw_elf_go_build_id(t->elf);
+	const char *bid = hw_elf_build_id(t->elf), *gobid = hw_elf_go_build_id(t->elf);
 	uint64_t inuse = 0;
 	for (size_t i = 0; i < t->pause.spans.n; i++)
 		inuse += t->pause.spans.v[i].npages * GR_PAGE_SIZE;
@@ -375,6 +389,8 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 		rc |= hwd_writer_meta_str(w, "core", opt->core);
 	if (bid)
 		rc |= hwd_writer_meta_str(w, "build_id", bid);
+	if (gobid)
+		rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
 	if (rtver || gover)
 		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
 	rc |= hwd_writer_meta_u64(w, "capture.time_ns", (uint64_t)clock_ns(CLOCK_REALTIME));

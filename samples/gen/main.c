@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,11 +51,16 @@ static void usage(FILE *f)
 		HWGEN_CACHEDAG_MIN_OBJECTS);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* Prints "hwgen: <message>" and the help hint; returns the usage exit status. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "hwgen: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\nTry 'hwgen --help'.\n");
+	va_end(ap);
 	return EXIT_USAGE;
 }
 
@@ -92,34 +98,34 @@ static int check_options(hwgen_options *opt, const given *g)
 {
 	const char *shape = shape_names[opt->shape];
 	if (!opt->output)
-		return usage_error("no output file: give -o FILE (or -o - for standard output)%s", "");
+		return usage_error("no output file: give -o FILE (or -o - for standard output)");
 	if (opt->shape != HWGEN_SHAPE_RANDOM && g->edges)
 		return usage_error("--edges applies to --shape random only, not %s", shape);
 	if (opt->shape != HWGEN_SHAPE_RANDOM && g->roots)
 		return usage_error("--roots applies to --shape random only, not %s", shape);
 	if (opt->objects == 0)
-		return usage_error("--objects must be at least 1%s", "");
+		return usage_error("--objects must be at least 1");
 	if (opt->objects > HWD_MAX_OBJECTS)
-		return usage_error("--objects must be at most 4294967294 (object indices are 32-bit)%s", "");
+		return usage_error("--objects must be at most 4294967294 (object indices are 32-bit)");
 	if (opt->shape == HWGEN_SHAPE_CACHEDAG && opt->objects < HWGEN_CACHEDAG_MIN_OBJECTS)
-		return usage_error("--shape cachedag needs --objects of at least 64 (its fixed part%s"
-				   " plus a few sessions)", "");
+		return usage_error("--shape cachedag needs --objects of at least %u (its fixed part"
+				   " plus a few sessions)", HWGEN_CACHEDAG_MIN_OBJECTS);
 	if (opt->shape == HWGEN_SHAPE_RANDOM) {
 		if (!g->edges)
 			opt->edges = 3 * opt->objects;
 		if (!g->roots)
 			opt->roots = 1 + opt->objects / 1000;
 		if (opt->edges > MAX_EDGES)
-			return usage_error("--edges must be at most 1099511627776 (2^40)%s", "");
+			return usage_error("--edges must be at most 1099511627776 (2^40)");
 		if (opt->roots == 0)
-			return usage_error("--roots must be at least 1: without roots nothing is reachable%s", "");
+			return usage_error("--roots must be at least 1: without roots nothing is reachable");
 		if (opt->roots > HWD_MAX_OBJECTS)
-			return usage_error("--roots must be at most 4294967294%s", "");
+			return usage_error("--roots must be at most 4294967294");
 	}
 	if (strcmp(opt->output, "-") == 0 && isatty(STDOUT_FILENO))
-		return usage_error("refusing to write a binary snapshot to a terminal%s", "");
+		return usage_error("refusing to write a binary snapshot to a terminal");
 	if (opt->expect && strcmp(opt->expect, "-") == 0 && strcmp(opt->output, "-") == 0)
-		return usage_error("the snapshot and the expectations cannot both go to standard output%s", "");
+		return usage_error("the snapshot and the expectations cannot both go to standard output");
 	return 0;
 }
 
@@ -212,21 +218,20 @@ int main(int argc, char **argv)
 	hwgen_expect_u64(&e, "seed", opt.seed);
 
 	hwgen_out o;
-	if (hwgen_out_open(&o, &opt) < 0) {
-		hwgen_expect_close(&e, opt.expect);
-		return EXIT_FAILURE;
-	}
-	int shape_rc = shapes[opt.shape](&opt, &o, &e);
-	/* Summary from what was actually written, a check on the shape's own arithmetic. */
-	hwgen_expect_u64(&e, "objects", o.objects);
-	hwgen_expect_u64(&e, "edges", o.edges);
-	hwgen_expect_u64(&e, "roots", o.roots);
-	hwgen_expect_u64(&e, "total_bytes", o.bytes);
-	if (shape_rc) {
-		hwgen_out_abort(&o);
-		rc = -1;
-	} else {
-		rc = hwgen_out_finish(&o, &opt);
+	rc = hwgen_out_open(&o, &opt);
+	if (rc == 0) {
+		int shape_rc = shapes[opt.shape](&opt, &o, &e);
+		/* Summary from what was actually written, a check on the shape's own arithmetic. */
+		hwgen_expect_u64(&e, "objects", o.objects);
+		hwgen_expect_u64(&e, "edges", o.edges);
+		hwgen_expect_u64(&e, "roots", o.roots);
+		hwgen_expect_u64(&e, "total_bytes", o.bytes);
+		if (shape_rc) {
+			hwgen_out_abort(&o);
+			rc = -1;
+		} else {
+			rc = hwgen_out_finish(&o, &opt);
+		}
 	}
 	int erc = hwgen_expect_close(&e, opt.expect);
 	if ((rc || erc) && opt.expect && strcmp(opt.expect, "-") != 0)

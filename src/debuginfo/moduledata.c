@@ -95,6 +95,13 @@ gboolean hw_moduledata_read(hw_memsrc *mem, hw_dwarf *d, guint64 addr, hw_module
 			    "layout", addr, md.text, md.etext, md.data, md.edata);
 		return FALSE;
 	}
+	if (md.next != 0) {
+		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_UNSUPPORTED,
+			    "the program has more than one Go module (moduledata.next = 0x%"
+			    G_GINT64_MODIFIER "x: plugins or -linkshared); heapwalk reads "
+			    "statically linked Go programs", md.next);
+		return FALSE;
+	}
 	*out = md;
 	return TRUE;
 }

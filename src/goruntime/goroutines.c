@@ -6,7 +6,8 @@
  * does (pcsp frame sizes, go-runtime-internals.md §5.7), expands inlined calls, and emits
  * roots from the exact stack maps (locals, args, stack objects; §5.9). The innermost frame of
  * a goroutine running on a thread, and asyncPreempt frames with their caller, have no exact
- * map at the stopped pc and are scanned conservatively, as the runtime does.
+ * map at the stopped pc and are scanned conservatively, as the runtime does. sched.ctxt and
+ * the defer chain are roots too (scanstack).
  */
 #include "goruntime/walk.h"
 
@@ -291,6 +292,31 @@ static void start_point(gr_walk *w, const gr_g *g, uint64_t *pc, uint64_t *sp, b
 	}
 }
 
+/* The g._defer chain, as scanstack roots it: each record's fn and link, and the record
+ * itself when it was heap-allocated. Records on the stack are in the stack copy. */
+static gboolean defer_roots(gr_walk *w, const gr_g *g, uint32_t gi, GError **error)
+{
+	uint32_t name_fn = hwd_writer_cstring(w->w, "deferred function");
+	uint32_t name_rec = hwd_writer_cstring(w->w, "defer record");
+	uint64_t d = g->defer;
+	for (uint32_t n = 0; d && n < MAX_FRAMES; n++) {
+		uint64_t fn, link;
+		uint8_t heap;
+		if (!w->mem->read(w->mem->ctx, d + w->L->defer_fn, &fn, 8) ||
+		    !w->mem->read(w->mem->ctx, d + w->L->defer_link, &link, 8) ||
+		    !w->mem->read(w->mem->ctx, d + w->L->defer_heap, &heap, 1)) {
+			w->st.unwind_stops++;
+			break;
+		}
+		if (!gr_walk_root(w, HWD_ROOT_STACK, 0, name_fn, d + w->L->defer_fn, fn, gi, HWD_NONE, error) ||
+		    (heap && !gr_walk_root(w, HWD_ROOT_STACK, 0, name_rec, g->addr + w->L->g_defer, d, gi, HWD_NONE,
+		                           error)))
+			return FALSE;
+		d = link;
+	}
+	return TRUE;
+}
+
 static gboolean emit_one(gr_walk *w, const gr_g *g, uint32_t gi, uint32_t *frame_counter, GError **error)
 {
 	char sbuf[32];
@@ -360,6 +386,8 @@ static gboolean emit_one(gr_walk *w, const gr_g *g, uint32_t gi, uint32_t *frame
 		pc = ret;
 		sp = fp;
 	}
+	if (!defer_roots(w, g, gi, error))
+		return FALSE;
 	return gr_walk_check(hwd_writer_goroutine(w->w, &hg), "goroutine", error);
 }
 

@@ -91,6 +91,15 @@ static gboolean object_type(gr_walk *w, const gr_span *s, uint64_t slot, window 
 	return TRUE;
 }
 
+/* Whether the object in slot `slot` of s is still being built by mallocgc: allocated but not
+ * published while no GC runs (gr_spans_published). Its pointer map may be stale, so it gets
+ * no edges and the flag HWD_OBJ_INCOMPLETE. */
+static bool in_mallocgc(const gr_walk *w, const gr_span *s, uint64_t slot)
+{
+	return w->pause->gcphase == 0 &&
+	       !gr_spans_published(&w->pause->spans, s, (uint32_t)((slot - s->start) / s->elemsize));
+}
+
 static uint32_t sizeclass_type(gr_walk *w, const gr_span *s)
 {
 	char name[64];
@@ -126,6 +135,7 @@ gboolean gr_heap_emit_objects(gr_walk *w, GError **error)
 				ok = FALSE;
 				break;
 			}
+			incomplete = incomplete || in_mallocgc(w, s, slot);
 			hwd_object o = { 0 };
 			o.addr = slot + (header ? w->L->malloc_header_size : 0);
 			o.size = s->elemsize - (header ? w->L->malloc_header_size : 0);
@@ -204,6 +214,8 @@ gboolean gr_heap_emit_edges(gr_walk *w, GError **error)
 		for (uint32_t k = s->first_object; k < end && ok; k++) {
 			uint64_t slot = w->objects.slot[k];
 			c.from = k;
+			if (in_mallocgc(w, s, slot))
+				continue;
 			if (bits) {
 				c.base = slot;
 				gr_heapbits_object(bits, bits_len, slot - s->start, s->elemsize, edge_word, &c);

@@ -142,10 +142,39 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	if (L->kind_cleanup >= 0) {
 		if (member_opt(&l, "runtime.specialCleanup", "cleanup.fn", &L->specialcleanup_fn)) {
 			L->has_cleanup_arg = member_opt(&l, "runtime.specialCleanup", "cleanup.arg",
-			                                &L->specialcleanup_arg);
+			                                &L->specialcleanup_arg) &&
+			                     member_opt(&l, "runtime.specialCleanup", "cleanup.call",
+			                                &L->specialcleanup_call);
 		} else {
 			L->specialcleanup_fn = member(&l, "runtime.specialCleanup", "fn");
 		}
+	}
+
+	const char *fb = hw_dwarf_type_by_name(dw, "runtime.finBlock") ? "runtime.finBlock" : "runtime.finblock";
+	L->allfin = global(&l, "runtime.allfin");
+	L->finblock_alllink = member(&l, fb, "alllink");
+	L->finblock_cnt = member(&l, fb, "cnt");
+	L->finblock_fin = member(&l, fb, "fin");
+	L->finalizer_size = tsize(&l, "runtime.finalizer");
+	L->finalizer_fn = member(&l, "runtime.finalizer", "fn");
+	L->finalizer_arg = member(&l, "runtime.finalizer", "arg");
+	L->finalizer_fint = member(&l, "runtime.finalizer", "fint");
+	L->finalizer_ot = member(&l, "runtime.finalizer", "ot");
+	if (L->finalizer_size)
+		L->finblock_cap = member_size(&l, fb, "fin") / L->finalizer_size;
+	guint64 gcc;
+	L->has_cleanup_queue = hw_dwarf_global(dw, "runtime.gcCleanups", &gcc, NULL, NULL);
+	if (L->has_cleanup_queue) {
+		L->cleanup_all = gcc + bias + member(&l, "runtime.cleanupQueue", "all");
+		L->cleanupblock_alllink = member(&l, "runtime.cleanupBlock", "cleanupBlockHeader.alllink");
+		L->cleanupblock_n = member(&l, "runtime.cleanupBlock", "cleanupBlockHeader.n");
+		L->cleanupblock_fns = member(&l, "runtime.cleanupBlock", "cleanups");
+		L->cleanupfn_size = tsize(&l, "runtime.cleanupFn");
+		L->cleanupfn_call = member(&l, "runtime.cleanupFn", "call");
+		L->cleanupfn_fn = member(&l, "runtime.cleanupFn", "fn");
+		L->cleanupfn_arg = member(&l, "runtime.cleanupFn", "arg");
+		if (L->cleanupfn_size)
+			L->cleanupblock_cap = member_size(&l, "runtime.cleanupBlock", "cleanups") / L->cleanupfn_size;
 	}
 
 	L->g_size = tsize(&l, "runtime.g");

@@ -35,9 +35,18 @@ typedef struct gr_layout {
 	uint64_t special_next, special_offset, special_offset_size, special_kind;
 	uint64_t specialfinalizer_fn;        /* specialfinalizer.fn */
 	uint64_t specialcleanup_fn;          /* specialCleanup fn (1.24: fn; 1.25+: cleanup.fn) */
-	uint64_t specialcleanup_arg;         /* 1.25+ cleanup.arg, 0 when absent */
-	bool has_cleanup_arg;
+	uint64_t specialcleanup_arg;         /* 1.25+ cleanup.arg */
+	uint64_t specialcleanup_call;        /* 1.25+ cleanup.call */
+	bool has_cleanup_arg;                /* 1.25+: the cleanupFn fields above exist */
 	int64_t kind_finalizer, kind_cleanup; /* -1 when the target has no such kind */
+
+	/* queued finalizers: runtime.allfin, a list of finBlock (finblock before 1.25) */
+	uint64_t allfin, finblock_alllink, finblock_cnt, finblock_fin, finblock_cap;
+	uint64_t finalizer_size, finalizer_fn, finalizer_arg, finalizer_fint, finalizer_ot;
+	/* queued cleanups (1.25+): runtime.gcCleanups.all, a list of cleanupBlock */
+	bool has_cleanup_queue;
+	uint64_t cleanup_all, cleanupblock_alllink, cleanupblock_n, cleanupblock_fns, cleanupblock_cap;
+	uint64_t cleanupfn_size, cleanupfn_call, cleanupfn_fn, cleanupfn_arg;
 
 	/* runtime.g */
 	uint64_t g_size;

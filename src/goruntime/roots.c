@@ -6,7 +6,9 @@
  * variable, as the runtime's own masks also cover linker-made symbols).
  * Specials (go-runtime-internals.md §4.3): a finalizer keeps alive what its object points to
  * and its function; a cleanup its function and argument. The object itself stays collectable,
- * so it is not a root. Registers of every thread are conservative roots.
+ * so it is not a root. Finalizers and cleanups already queued to run (runtime.allfin,
+ * runtime.gcCleanups; §4.2) hold their objects strongly. Registers of every thread are
+ * conservative roots.
  */
 #include "goruntime/walk.h"
 
@@ -30,6 +32,13 @@ gboolean gr_walk_root(gr_walk *w, hwd_root_kind kind, uint16_t flags, uint32_t n
 	uint32_t obj = gr_objects_find(&w->objects, &w->pause->spans, value);
 	if (obj == GR_NO_OBJECT)
 		return TRUE;
+	if (flags & HWD_ROOT_CONSERVATIVE) {
+		/* A word that only looks like a pointer must not resurrect a slot the runtime would
+		 * not scan conservatively either (mspan.isFreeOrNewlyAllocated). */
+		const gr_span *s = &w->pause->spans.v[w->objects.span[obj]];
+		if (!gr_spans_published(&w->pause->spans, s, (uint32_t)((w->objects.slot[obj] - s->start) / s->elemsize)))
+			return TRUE;
+	}
 	hwd_root r = { 0 };
 	r.kind = (uint16_t)kind;
 	r.flags = flags;
@@ -49,7 +58,7 @@ gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GE
 	uint64_t need = MAX(L->special_kind + 1, L->special_offset + L->special_offset_size);
 	need = MAX(need, L->specialfinalizer_fn + 8);
 	if (L->kind_cleanup >= 0)
-		need = MAX(need, MAX(L->specialcleanup_fn, L->specialcleanup_arg) + 8);
+		need = MAX(need, MAX(L->specialcleanup_fn, MAX(L->specialcleanup_arg, L->specialcleanup_call)) + 8);
 	if (need > sizeof buf) {
 		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "runtime.special records larger than expected");
 		return FALSE;
@@ -70,20 +79,86 @@ gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GE
 			uint8_t kind = buf[L->special_kind];
 			uint64_t off = L->special_offset_size == 2 ? gr_le16(buf + L->special_offset)
 			                                           : gr_le64(buf + L->special_offset);
-			gr_special sc = { s->start + off, 0, 0, false };
+			gr_special sc = { s->start + off, { 0 }, GR_FINALIZER };
 			if (kind == L->kind_finalizer) {
-				sc.fn = gr_le64(buf + L->specialfinalizer_fn);
+				sc.words[0] = gr_le64(buf + L->specialfinalizer_fn);
 				g_array_append_val(p->specials, sc);
 			} else if (L->kind_cleanup >= 0 && kind == L->kind_cleanup) {
-				sc.cleanup = true;
-				sc.fn = gr_le64(buf + L->specialcleanup_fn);
-				sc.arg = L->has_cleanup_arg ? gr_le64(buf + L->specialcleanup_arg) : 0;
+				sc.kind = GR_CLEANUP;
+				sc.words[0] = gr_le64(buf + L->specialcleanup_fn);
+				if (L->has_cleanup_arg) {
+					sc.words[1] = gr_le64(buf + L->specialcleanup_arg);
+					sc.words[2] = gr_le64(buf + L->specialcleanup_call);
+				}
 				g_array_append_val(p->specials, sc);
 			}
 			sp = gr_le64(buf + L->special_next);
 		}
 	}
 	return TRUE;
+}
+
+/* Blocks of a queue are few (each holds ~100 entries); more than this is a corrupt list. */
+#define MAX_QUEUE_BLOCKS (1u << 20)
+
+/* Walks one queue of blocks (allfin, or gcCleanups.all): each block has a count at cnt_off
+ * (uint32) and cap entries of entry_size bytes at entries_off, and is linked at link_off.
+ * The entries' pointer words (word_offs, nwords) are appended as specials of `kind`. */
+static gboolean read_queue(const gr_mem *mem, uint64_t head, uint64_t link_off, uint64_t cnt_off,
+                           uint64_t entries_off, uint64_t entry_size, uint64_t cap,
+                           const uint64_t *word_offs, unsigned nwords, gr_special_kind kind,
+                           const char *what, gr_pause *p, GError **error)
+{
+	uint64_t b = head;
+	guint8 *e = g_malloc(entry_size ? entry_size : 1);
+	gboolean ok = TRUE;
+	for (unsigned nb = 0; b && ok; nb++) {
+		uint32_t cnt;
+		uint64_t next;
+		if (nb == MAX_QUEUE_BLOCKS) {
+			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "%s list does not end", what);
+			ok = FALSE;
+			break;
+		}
+		if (!(ok = gr_mem_read(mem, b + cnt_off, &cnt, 4, what, error) &&
+		           gr_mem_u64(mem, b + link_off, &next, what, error)))
+			break;
+		if (cnt > cap) {
+			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "%s block at 0x%" G_GINT64_MODIFIER "x "
+			            "counts %u entries, it has room for %" G_GUINT64_FORMAT, what, (guint64)b, cnt, cap);
+			ok = FALSE;
+			break;
+		}
+		for (uint32_t i = 0; i < cnt && ok; i++) {
+			if (!(ok = gr_mem_read(mem, b + entries_off + i * entry_size, e, entry_size, what, error)))
+				break;
+			gr_special sc = { 0, { 0 }, kind };
+			for (unsigned w = 0; w < nwords; w++)
+				sc.words[w] = gr_le64(e + word_offs[w]);
+			g_array_append_val(p->specials, sc);
+		}
+		b = next;
+	}
+	g_free(e);
+	return ok;
+}
+
+gboolean gr_queues_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GError **error)
+{
+	uint64_t head;
+	const uint64_t fin_words[4] = { L->finalizer_fn, L->finalizer_arg, L->finalizer_fint, L->finalizer_ot };
+	if (!gr_mem_u64(mem, L->allfin, &head, "runtime.allfin", error) ||
+	    !read_queue(mem, head, L->finblock_alllink, L->finblock_cnt, L->finblock_fin, L->finalizer_size,
+	                L->finblock_cap, fin_words, 4, GR_QUEUED_FINALIZER, "finalizer queue (runtime.allfin)",
+	                p, error))
+		return FALSE;
+	if (!L->has_cleanup_queue)
+		return TRUE;
+	const uint64_t cl_words[3] = { L->cleanupfn_call, L->cleanupfn_fn, L->cleanupfn_arg };
+	return gr_mem_u64(mem, L->cleanup_all, &head, "runtime.gcCleanups.all", error) &&
+	       read_queue(mem, head, L->cleanupblock_alllink, L->cleanupblock_n, L->cleanupblock_fns,
+	                  L->cleanupfn_size, L->cleanupblock_cap, cl_words, 3, GR_QUEUED_CLEANUP,
+	                  "cleanup queue (runtime.gcCleanups)", p, error);
 }
 
 static gboolean read_mask(const gr_mem *mem, const gr_layout *L, uint64_t md, uint64_t field,
@@ -242,21 +317,27 @@ static gboolean finalized_referents(gr_walk *w, uint64_t obj, uint32_t name, GEr
 
 gboolean gr_roots_emit_specials(gr_walk *w, GError **error)
 {
+	/* Root names per kind and word (gr_special.words). */
+	static const char *const names[4][4] = {
+		[GR_FINALIZER] = { "finalizer function" },
+		[GR_CLEANUP] = { "cleanup function", "cleanup argument", "cleanup call" },
+		[GR_QUEUED_FINALIZER] = { "queued finalizer function", "object queued for finalization",
+		                          "queued finalizer argument type", "queued finalizer object type" },
+		[GR_QUEUED_CLEANUP] = { "queued cleanup call", "queued cleanup function", "queued cleanup argument" },
+	};
+	uint32_t ids[4][4] = { { 0 } };
+	for (int k = 0; k < 4; k++)
+		for (int j = 0; j < 4; j++)
+			ids[k][j] = names[k][j] ? hwd_writer_cstring(w->w, names[k][j]) : 0;
 	uint32_t fin = hwd_writer_cstring(w->w, "finalizer");
-	uint32_t fin_fn = hwd_writer_cstring(w->w, "finalizer function");
-	uint32_t cl_fn = hwd_writer_cstring(w->w, "cleanup function");
-	uint32_t cl_arg = hwd_writer_cstring(w->w, "cleanup argument");
 	GArray *sp = w->pause->specials;
 	for (guint i = 0; i < sp->len; i++) {
 		const gr_special *s = &g_array_index(sp, gr_special, i);
-		gboolean ok;
-		if (s->cleanup)
-			ok = gr_walk_root(w, HWD_ROOT_FINALIZER, 0, cl_fn, s->obj, s->fn, HWD_NONE, HWD_NONE, error) &&
-			     gr_walk_root(w, HWD_ROOT_FINALIZER, 0, cl_arg, s->obj, s->arg, HWD_NONE, HWD_NONE, error);
-		else
-			ok = gr_walk_root(w, HWD_ROOT_FINALIZER, 0, fin_fn, s->obj, s->fn, HWD_NONE, HWD_NONE, error) &&
-			     finalized_referents(w, s->obj, fin, error);
-		if (!ok)
+		for (int j = 0; j < 4; j++)
+			if (s->words[j] && !gr_walk_root(w, HWD_ROOT_FINALIZER, 0, ids[s->kind][j], s->obj, s->words[j],
+			                                 HWD_NONE, HWD_NONE, error))
+				return FALSE;
+		if (s->kind == GR_FINALIZER && !finalized_referents(w, s->obj, fin, error))
 			return FALSE;
 	}
 	return TRUE;

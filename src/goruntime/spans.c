@@ -77,8 +77,8 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 		}
 		size_t nb = (s.nelems + 7u) / 8u;
 		s.bits_off = bits->len;
-		g_byte_array_set_size(bits, bits->len + nb);
-		uint8_t *b = bits->data + s.bits_off;
+		g_byte_array_set_size(bits, bits->len + 2 * nb);
+		uint8_t *b = bits->data + s.bits_off, *pub = b + nb;
 		if (!gr_mem_read(mem, gr_le64(ms + L->span_allocbits), b, nb, "mspan.allocBits", error))
 			goto fail;
 		if (s.sweepgen == hsg - 1) {
@@ -90,13 +90,24 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 			for (size_t k = 0; k < nb; k++)
 				b[k] |= mark[k];
 		}
-		/* Fold the freeindex rule in, and clear bits past nelems, so that the bitmap alone
-		 * answers "allocated". */
-		for (uint32_t j = 0; j < s.nelems; j++)
+		/* Fold the freeindex rules in, and clear bits past nelems, so that each bitmap
+		 * alone answers its question. */
+		memcpy(pub, b, nb);
+		for (uint32_t j = 0; j < s.nelems; j++) {
 			if (j < s.freeindex)
 				b[j / 8] |= (uint8_t)(1u << (j % 8));
-		for (uint32_t j = s.nelems; j < nb * 8; j++)
+			if (j < s.freeindexforscan)
+				pub[j / 8] |= (uint8_t)(1u << (j % 8));
+		}
+		for (uint32_t j = s.nelems; j < nb * 8; j++) {
 			b[j / 8] &= (uint8_t)~(1u << (j % 8));
+			pub[j / 8] &= (uint8_t)~(1u << (j % 8));
+		}
+		if (s.freeindexforscan > s.nelems) {
+			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "mspan at 0x%" G_GINT64_MODIFIER "x has "
+			            "freeIndexForScan %u past nelems %u", (guint64)ptrs[i], s.freeindexforscan, s.nelems);
+			goto fail;
+		}
 		g_array_append_val(spans, s);
 	}
 	g_free(ms);

@@ -18,7 +18,7 @@ typedef struct gr_span {
 	uint64_t start, npages, elemsize, limit;
 	uint64_t largetype;      /* mspan.largeType (sizeclass 0 scan spans), else 0 */
 	uint64_t specials;       /* head of the specials list, 0 if none */
-	uint64_t bits_off;       /* offset of this span's allocated-slot bits in gr_spans.bits */
+	uint64_t bits_off;       /* offset of this span's two bitmaps in gr_spans.bits */
 	uint32_t sweepgen;
 	uint32_t first_object;   /* index of its first object in the object index (objects.c) */
 	uint16_t freeindex, nelems, freeindexforscan;
@@ -32,7 +32,8 @@ static inline unsigned gr_span_sizeclass(const gr_span *s) { return s->spanclass
 typedef struct gr_spans {
 	gr_span *v;
 	size_t n;
-	uint8_t *bits;           /* per span: ceil(nelems/8) bytes, 1 = slot allocated (final rule) */
+	uint8_t *bits;           /* per span, ceil(nelems/8) bytes each: the allocated slots (the
+	                          * final rule), then the published ones (see gr_spans_published) */
 	size_t bits_len;
 	uint32_t heap_sweepgen;  /* mheap_.sweepgen */
 	size_t n_mid_sweep;      /* spans at h-1 (a consistency warning) */
@@ -46,6 +47,16 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 static inline bool gr_spans_allocated(const gr_spans *ss, const gr_span *s, uint32_t j)
 {
 	return (ss->bits[s->bits_off + j / 8] >> (j % 8)) & 1;
+}
+
+/* Whether the object in allocated slot j has been published by mallocgc: allocated before
+ * the last sweep (allocBits) or below freeIndexForScan. Others were allocated during a mark
+ * phase (complete, allocated black) or, while no GC runs, are still inside mallocgc (header
+ * or heap bits not yet written). The runtime's conservative scans ignore them
+ * (mspan.isFreeOrNewlyAllocated), and so does the dumper. */
+static inline bool gr_spans_published(const gr_spans *ss, const gr_span *s, uint32_t j)
+{
+	return (ss->bits[s->bits_off + (s->nelems + 7u) / 8u + j / 8] >> (j % 8)) & 1;
 }
 
 /* The span containing addr in [start, limit), or NULL. */

@@ -33,10 +33,19 @@ typedef struct gr_m {
 	int32_t mallocing, locks;
 } gr_m;
 
-/* A finalizer or cleanup special attached to the object at obj (its user address). */
+/* A finalizer or cleanup: attached to the object at obj (its user address) as a span
+ * special, or already queued to run (obj 0). Every non-zero word is a root. */
+typedef enum gr_special_kind {
+	GR_FINALIZER,          /* fn; the object's referents */
+	GR_CLEANUP,            /* fn, arg and call (1.25+) */
+	GR_QUEUED_FINALIZER,   /* fn, arg (the object to finalize), fint, ot */
+	GR_QUEUED_CLEANUP,     /* call, fn, arg */
+} gr_special_kind;
+
 typedef struct gr_special {
-	uint64_t obj, fn, arg;  /* arg: cleanup argument (1.25+), else 0 */
-	bool cleanup;
+	uint64_t obj;
+	uint64_t words[4];
+	gr_special_kind kind;
 } gr_special;
 
 /* One module's data or bss range and its pointer mask (1 bit per word). */
@@ -63,6 +72,7 @@ void gr_pause_clear(gr_pause *p);
 /* Phase 1 readers (target stopped; mem reads the live target). */
 gboolean gr_goroutines_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GError **error);
 gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GError **error);
+gboolean gr_queues_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GError **error);
 gboolean gr_ranges_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GError **error);
 
 /* Diagnostics counted during the walk (written as meta "walk.*"). */

@@ -16,7 +16,12 @@
  * peak too. The reported peak is the larger of the two, minus the anon memory the process had
  * before opening the snapshot (libc, glib), divided by the object count for bytes/object.
  *
- * Usage: bench-pipeline SNAPSHOT
+ * With an hwgen expectations file (samples/README.md) as second argument it then checks the
+ * results against it, untimed: the reachability totals, and the immediate dominator and
+ * retained size of every object the file lists. That makes each benchmark run a correctness
+ * check at a scale brute force cannot reach (a 10-million-deep chain, every object).
+ *
+ * Usage: bench-pipeline SNAPSHOT [EXPECTATIONS]
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -181,10 +186,66 @@ static double mib(uint64_t bytes)
 	return (double)bytes / (1024.0 * 1024.0);
 }
 
+/* Compares the results with hwgen's expectations; prints one "oracle" line, returns the
+ * number of mismatches (the first few are described on stderr). */
+static uint64_t check_oracle(const char *path, hw_domtree *d)
+{
+	const uint32_t n = hw_graph_n_objects(hw_domtree_graph(d));
+	const hw_heap_totals tot = hw_domtree_totals(d);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		printf("oracle        cannot open %s\n", path);
+		return 1;
+	}
+	uint64_t checked = 0, bad = 0;
+	char line[256], key[64], idom_s[32];
+	unsigned long long v1, v2;
+	unsigned idx;
+	while (fgets(line, sizeof line, f)) {
+		const char *what = NULL;
+		unsigned long long want = 0, got = 0;
+		if (sscanf(line, "object %u %31s %llu", &idx, idom_s, &v2) == 3) {
+			checked++;
+			uint32_t idom = hw_domtree_idom(d, idx);
+			int idom_ok = strcmp(idom_s, "root") == 0   ? idom == n
+				      : strcmp(idom_s, "none") == 0 ? idom == HW_NONE
+								    : idom == (uint32_t)strtoul(idom_s, NULL, 10);
+			if (idx >= n || !idom_ok || hw_retained_size(d, idx) != v2) {
+				if (bad++ < 5)
+					fprintf(stderr, "oracle: object %u: expected idom %s retained %llu, got idom %u "
+						"retained %llu\n", idx, idom_s, v2, idom,
+						(unsigned long long)hw_retained_size(d, idx));
+			}
+			continue;
+		}
+		if (sscanf(line, "%63s %llu", key, &v1) != 2)
+			continue;
+		want = v1;
+		if (strcmp(key, "reachable_objects") == 0)
+			what = key, got = tot.reachable_count;
+		else if (strcmp(key, "reachable_bytes") == 0)
+			what = key, got = tot.reachable_bytes;
+		else if (strcmp(key, "unreachable_objects") == 0)
+			what = key, got = tot.unreachable_count;
+		else if (strcmp(key, "unreachable_bytes") == 0)
+			what = key, got = tot.unreachable_bytes;
+		if (what && want != got && bad++ < 5)
+			fprintf(stderr, "oracle: %s: expected %llu, got %llu\n", what, want, got);
+	}
+	fclose(f);
+	if (bad)
+		printf("oracle        MISMATCH: %llu differences (%llu objects listed)\n",
+		       (unsigned long long)bad, (unsigned long long)checked);
+	else
+		printf("oracle        ok: totals and %llu objects' idom and retained size\n",
+		       (unsigned long long)checked);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench-pipeline SNAPSHOT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: bench-pipeline SNAPSHOT [EXPECTATIONS]\n");
 		return 2;
 	}
 	const char *path = argv[1];
@@ -278,9 +339,11 @@ int main(int argc, char **argv)
 	if (!b.hwm_reset_ok)
 		printf("(VmHWM could not be reset here; the anon peaks rest on sampling alone)\n");
 
+	uint64_t bad = argc == 3 ? check_oracle(argv[2], d) : 0;
+
 	hw_path_index_free(p);
 	hw_domtree_free(d);
 	hw_graph_free(g);
 	hwd_reader_close(r);
-	return 0;
+	return bad ? 1 : 0;
 }

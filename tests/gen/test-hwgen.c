@@ -7,7 +7,8 @@
  * becomes unreachable without it. One breadth-first search per object, straight from the
  * definitions, shares nothing with hwgen's derivations or with analysis/.
  * Also checked: the summary counts against the reader, determinism from --seed, the Go-like
- * content of the cachedag shape, and clear usage errors. argv[1] is the hwgen executable.
+ * content of the cachedag shape, that memory does not grow with the graph (streaming), and
+ * clear usage errors. argv[1] is the hwgen executable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <string.h>
 
@@ -513,6 +515,46 @@ static void test_cachedag_content(void **state)
 	g_free(path);
 }
 
+/* ---- streaming ------------------------------------------------------------------------ */
+
+/* Peak RSS in bytes of hwgen run with `args` (which must succeed). */
+static uint64_t peak_rss_of(const char *const *args)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	g_ptr_array_add(argv, (gpointer)hwgen_path);
+	for (; *args; args++)
+		g_ptr_array_add(argv, (gpointer)*args);
+	g_ptr_array_add(argv, NULL);
+	GPid pid;
+	GError *error = NULL;
+	if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error))
+		fail_msg("cannot run %s: %s", hwgen_path, error->message);
+	g_ptr_array_free(argv, TRUE);
+	int status;
+	struct rusage ru;
+	assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return (uint64_t)ru.ru_maxrss * 1024;
+}
+
+/* hwgen must not hold the graph: ten times the objects and edges (1M objects, 3M edges: 72 MB
+ * of records) may not cost more than a few MB more (writer chunks and tables are bounded).
+ * Compared against a run ten times smaller so that the sanitizers' fixed cost cancels out. */
+static void test_streaming(void **state)
+{
+	(void)state;
+	char *path = g_build_filename(tmp_dir, "big.hwsnap", NULL);
+	const char *small[] = { "-n", "100k", "-e", "300k", "-o", path, NULL };
+	const char *big[] = { "-n", "1M", "-e", "3M", "-o", path, NULL };
+	uint64_t rss_small = peak_rss_of(small);
+	uint64_t rss_big = peak_rss_of(big);
+	if (rss_big > rss_small + 16ull * 1024 * 1024)
+		fail_msg("peak RSS grew from %llu to %llu bytes for 10x the graph",
+			 (unsigned long long)rss_small, (unsigned long long)rss_big);
+	g_unlink(path);
+	g_free(path);
+}
+
 /* ---- the command line ----------------------------------------------------------------- */
 
 static void test_usage_errors(void **state)
@@ -580,6 +622,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_cachedag_content),
+		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_usage_errors),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

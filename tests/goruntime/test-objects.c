@@ -21,16 +21,17 @@ static void test_index(void **state)
 	v[2] = (gr_span){ .start = 0x300000, .npages = 5, .elemsize = 5 * 8192, .nelems = 1, .spanclass = 0 };
 	for (int i = 0; i < 3; i++)
 		v[i].limit = v[i].start + v[i].elemsize * v[i].nelems;
-	uint8_t bits[31 + 1 + 1] = { 0 };
+	/* Each span has two bitmaps (allocated, published); only the first matters here. */
+	uint8_t bits[2 * (31 + 1 + 1)] = { 0 };
 	v[0].bits_off = 0;
-	v[1].bits_off = 31;
-	v[2].bits_off = 32;
+	v[1].bits_off = 62;
+	v[2].bits_off = 64;
 	for (int j = 0; j < 10; j++)
 		bits[j / 8] |= 1u << (j % 8);
 	bits[20 / 8] |= 1u << (20 % 8);
 	bits[247 / 8] |= 1u << (247 % 8);
-	bits[31] = (1u << 1) | (1u << 6);
-	bits[32] = 1;
+	bits[62] = (1u << 1) | (1u << 6);
+	bits[64] = 1;
 	ss.v = v;
 	ss.n = 3;
 	ss.bits = bits;

@@ -12,6 +12,7 @@ package main
 import (
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -86,11 +87,20 @@ func main() {
 		}
 	}()
 	time.Sleep(10 * time.Millisecond)
-	// Block in a system call a few times first, as the final read will: the runtime then
-	// creates the Ms it needs for that (sysmon hands the P off) now, not after the reading.
-	for i := 0; i < 3; i++ {
-		ts := syscall.Timespec{Nsec: 30e6}
-		syscall.Nanosleep(&ts, nil)
+	// Block in system calls from several goroutines at once first, as the final read will
+	// block: the runtime creates the Ms (threads, each with heap-allocated runtime structs)
+	// that blocking needs now, and keeps them idle for reuse, instead of after the reading.
+	var wg sync.WaitGroup
+	for round := 0; round < 2; round++ {
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ts := syscall.Timespec{Nsec: 30e6}
+				syscall.Nanosleep(&ts, nil)
+			}()
+		}
+		wg.Wait()
 	}
 	runtime.GC()
 	runtime.GC()
