@@ -2,53 +2,49 @@
  *
  * The pipeline (all arrays 32-bit, in DFS-preorder space "pre", 0 = super-root):
  *  1. Depth-first search from the super-root. The stack is implicit: parent[] links the open
- *     path and cursor[] remembers where each open object's edge scan stopped, so a 10-million
- *     deep chain costs no native stack. Gives pre_of (object -> pre), parent.
- *  2. One pass over the edge records: an edge u->w with pre(u) < pre(w) is a tree or forward
- *     edge and its candidate semidominator is just pre(u) (kept in label[w], which is not read
- *     before w is processed); edges with pre(u) > pre(w) are bucketed by target ("rev") since
- *     their candidate depends on the forest at the time w is processed. Self-loops never matter.
- *  3. Semidominators in reverse preorder with the link-eval forest: ancestor[] is a copy of
- *     parent[] compressed in place; an object is linked iff its pre is above the one being
- *     processed, so linking costs nothing. label[] holds minimum semidominator *values* (not
+ *     path and each open vertex's forest slot remembers where its edge scan stopped (which
+ *     also names the vertex's object), so a 10-million deep chain costs no native stack and
+ *     no preorder -> object map. Gives pre_of (object -> pre), parent. The
+ *     search also classifies every edge it meets (see dfs()): an edge u->w with pre(u) <
+ *     pre(w) is a tree or forward edge and its candidate semidominator is just pre(u) (kept
+ *     in w's label); edges with pre(u) > pre(w) are counted per target, since their
+ *     candidate depends on the forest at the time w is processed. Self-loops never matter.
+ *  2. One more pass over the edge records fills those back/cross edges into buckets by
+ *     target ("rev"); on a random graph each pass is a stream of cache misses, so there are
+ *     as few as possible: one, unless the buckets exceed their cap (about 2 bytes per
+ *     object), then one per window of buckets (see semidominators()). From here to the end
+ *     of step 3 the graph's first-edge index is not needed: its memory holds the bucket
+ *     index, and the forest's is handed back to the graph to rebuild it afterwards.
+ *  3. Semidominators in reverse preorder with the link-eval forest: each vertex's ancestor and
+ *     label share one 8-byte slot (one miss per vertex visited); ancestor starts as parent and
+ *     is compressed in place; an object is linked iff its pre is above the one being
+ *     processed, so linking costs nothing. Labels are minimum semidominator *values* (not
  *     vertices). Path compression reverses the ancestor pointers on the way up and restores
  *     them on the way down (no stack). semi(w) is parked in rev_first[w], whose old content
  *     (the end of w's bucket) is dead once w is processed.
  *  4. NCA: idom(w) starts as parent(w) (in the parent[] array itself) and climbs the idoms of
  *     smaller preorder numbers until it is <= semi(w).
- *  5. Retained sizes in reverse preorder (retained.c), then both results are permuted in
- *     place to object space, with one bit per object to mark what has moved.
+ *  5. idom is scattered to object space through node_of (preorder -> object, rebuilt from
+ *     pre_of), and retained sizes are summed in reverse preorder straight into object space
+ *     (retained.c). The peak of the whole is step 2/3's: pre_of, parent, the forest (8) and
+ *     the bucket index, 20 bytes per object, plus the buckets.
+ * Large arrays get huge pages (hw_advise_random_access): every phase indexes them at random.
  * Unreachable objects never get a preorder number and end with idom HW_NONE.
  */
 #include "domtree-private.h"
 #include "graph-private.h"
 
 #include <string.h>
-#include <sys/mman.h>
-#ifdef HW_TRACE
-#include <stdio.h>
-#include <time.h>
-static double tnow(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;}
-#define TT(x) do{double t2=tnow();fprintf(stderr,"  %-10s %.2f\n",x,t2-t_);t_=t2;}while(0)
-#define T0 double t_=tnow()
-#else
-#define TT(x)
-#define T0
-#endif
 
 static void *try_alloc(gsize count, gsize size, GError **error, const char *what)
 {
 	void *p = g_try_malloc_n(count ? count : 1, size);
-	if (p && count * size >= (gsize)4 << 20) {
-		/* Random access over tens of megabytes: 2 MiB pages spare most TLB misses. */
-		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-		uintptr_t b = ((uintptr_t)p + count * size) & ~(uintptr_t)4095;
-		if (b > a)
-			madvise((void *)a, b - a, MADV_HUGEPAGE);
-	}
-	if (!p)
+	if (!p) {
 		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate %s (%" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT " bytes)",
 		            what, count, size);
+		return NULL;
+	}
+	hw_advise_random_access(p, count * size);
 	return p;
 }
 
@@ -59,18 +55,21 @@ typedef struct forest_slot {
 	uint32_t label;
 } forest_slot;
 
-/* Step 1, with step 2's first half folded in. Returns m, the number of reached vertices
- * including the super-root. An edge found already visited is classified on the spot: when
- * the scanning vertex p is on top of the stack every vertex visited so far is either on the
- * open path (pre < p) or finished, so pre(t) > p means a forward edge to a finished
- * descendant, whose cursor slot is dead and holds its semidominator candidate, and pre(t) < p
- * a back or cross edge, counted into its target's bucket. Each edge is looked at once here. */
-static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint32_t *parent, forest_slot *f,
+/* Step 1. Returns m, the number of reached vertices including the super-root. While a vertex
+ * is open its slot's label is its edge cursor: the next edge to scan, or n_edges once none is
+ * left. The cursor also says which object the vertex is, since edge records are grouped by
+ * source (edge[cursor].from), so no preorder -> object map is needed here. Once finished, the
+ * label is the vertex's semidominator candidate (parent at first) and the ancestor field
+ * counts its back/cross in-edges. An edge to an already visited t is classified on the spot:
+ * the scanning vertex p is on top of the stack, so every vertex visited so far is either on
+ * the open path (pre < p) or finished; pre(t) > p is a forward edge to a finished descendant
+ * (candidate p), pre(t) < p a back or cross edge (counted). Each edge is looked at once. */
+static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, forest_slot *f,
                     hw_progress_fn progress, void *user)
 {
 	const uint32_t n = g->n;
+	const uint64_t n_edges = g->n_edges;   /* <= UINT32_MAX: fits a cursor */
 	memset(pre_of, 0xff, sizeof(uint32_t) * n);
-	node_of[0] = n;
 	parent[0] = HW_NONE;
 	f[0] = (forest_slot){ 0, 0 };
 	uint32_t m = 1;
@@ -80,9 +79,8 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint
 		else if ((q) < p) f[(q)].ancestor++; \
 	} while (0)
 	while (p != HW_NONE) {
-		uint32_t v = node_of[p];
 		uint32_t found = HW_NONE;
-		if (v == n) {
+		if (p == 0) {
 			while (f[0].label < g->n_root_targets && found == HW_NONE) {
 				uint32_t t = g->root_targets[f[0].label++];
 				uint32_t q = pre_of[t];
@@ -92,15 +90,19 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint
 					CLASSIFY(q);
 			}
 		} else {
-			uint64_t e = f[p].label, end = g->first_edge[v + 1];
-			while (e < end && found == HW_NONE) {
+			uint64_t e = f[p].label;
+			uint32_t v = HW_NONE;   /* p's object: the source of the edge at its cursor */
+			while (e < n_edges && found == HW_NONE) {
 				const hwd_edge *ep;
-				uint64_t k = hw_graph_edge_span(g, e, end, &ep);
+				uint64_t k = hw_graph_edge_span(g, e, n_edges, &ep);
+				if (v == HW_NONE)
+					v = ep[0].from;
 				/* Overlap the next few targets' misses (a bounded window: a vertex with a
 				 * million edges is scanned a million times, a few edges each). */
 				for (uint64_t i = 0; i < k && i < 8; i++)
 					__builtin_prefetch(&pre_of[ep[i].to]);
-				for (uint64_t i = 0; i < k; i++) {
+				uint64_t i = 0;
+				for (; i < k && ep[i].from == v; i++) {
 					if (hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
 						continue;
 					uint32_t q = pre_of[ep[i].to];
@@ -109,30 +111,34 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint
 						continue;
 					}
 					found = ep[i].to;
-					k = i + 1;
+					i++;
 					break;
 				}
-				e += k;
+				e += i;
+				/* Past v's last edge (the next record, if any, has another source). */
+				if (i < k ? ep[i].from != v : e < n_edges && hw_graph_edge(g, e).from != v)
+					e = n_edges;
+				else if (i < k)
+					break;
 			}
 			f[p].label = (uint32_t)e;
 		}
 		if (found == HW_NONE) {
-			/* p is finished: its cursor slot becomes its semidominator candidate. */
+			/* p is finished: its cursor becomes its semidominator candidate. */
 			f[p].label = parent[p];
 			p = parent[p];
 			continue;
 		}
 		uint32_t q = m++;
 		pre_of[found] = q;
-		node_of[q] = found;
 		parent[q] = p;
 		uint32_t first = g->first_edge[found];
-		f[q] = (forest_slot){ 0, first };
-		/* The edges are read next: start loading them (and their targets' preorder slots
-		 * once they arrive) instead of waiting for each miss in turn. */
-		if (first < g->first_edge[found + 1]) {
+		uint32_t cursor = first < g->first_edge[found + 1] ? first : (uint32_t)n_edges;
+		f[q] = (forest_slot){ 0, cursor };
+		/* The new vertex's edge records are read next: start loading them now. */
+		if (cursor < n_edges) {
 			const hwd_edge *ep;
-			hw_graph_edge_span(g, first, first + 1, &ep);
+			hw_graph_edge_span(g, cursor, cursor + 1, &ep);
 			__builtin_prefetch(ep);
 		}
 		p = q;
@@ -140,43 +146,6 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *node_of, uint
 	}
 #undef CLASSIFY
 	return m;
-}
-
-/* Step 2, second half: turns the bucket counts into positions and fills the buckets with a
- * second pass over the edges (back and cross edges only). After filling, rev_first[w] is the
- * END of w's bucket and its start is rev_first[w - 1] (0 for w = 1). */
-static gboolean bucket_edges(const hw_graph *g, const uint32_t *pre_of, uint32_t m,
-                             uint32_t *rev_first, uint32_t **rev_out, GError **error)
-{
-	uint32_t total = 0;
-	for (uint32_t w = 0; w < m; w++) {
-		uint32_t c = rev_first[w];
-		rev_first[w] = total;
-		total += c;
-	}
-	uint32_t *rev = try_alloc(total, sizeof(uint32_t), error, "predecessor buckets");
-	if (!rev)
-		return FALSE;
-	/* rev_first[w] advances from the start to the end of w's bucket. Sources come in order
-	 * (pre_of[from] stays cached); targets are random, so they are fetched ahead. */
-	enum { AHEAD = 16 };
-	for (uint64_t e = 0; e < g->n_edges;) {
-		const hwd_edge *ep;
-		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &ep);
-		for (uint64_t i = 0; i < k; i++) {
-			if (i + AHEAD < k)
-				__builtin_prefetch(&pre_of[ep[i + AHEAD].to]);
-			uint32_t pu = pre_of[ep[i].from];
-			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
-				continue;
-			uint32_t pw = pre_of[ep[i].to];
-			if (pu > pw)
-				rev[rev_first[pw]++] = pu;
-		}
-		e += k;
-	}
-	*rev_out = rev;
-	return TRUE;
 }
 
 /* Minimum label on the forest path from v (linked: v > w) up to the last linked vertex,
@@ -206,29 +175,117 @@ static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w)
 	return f[v].label;
 }
 
-/* Steps 3 and 4. label[] (the DFS's candidates) is consumed into the forest; semi(w) is parked
- * in rev_first[w], whose old content (the end of w's bucket) is dead once w is processed.
- * parent[] becomes idom[] (preorder space). */
-static void semi_nca(uint32_t m, uint32_t *parent, forest_slot *f,
-                     uint32_t *rev_first, const uint32_t *rev, hw_progress_fn progress, void *user)
+/* Step 2 for one window: puts the sources of the back/cross edges into targets lo..hi
+ * (preorder, inclusive) whose bucket positions fall in [pos_lo, pos_hi) into
+ * rev[pos - pos_lo]. rev_first[w] is a cursor moving down from the end of w's bucket to its
+ * start, so every pass gives each edge the same position (the last edge of a bucket the last
+ * position): a bucket split between two windows is split the same way in both passes. */
+static void fill_window(const hw_graph *g, const uint32_t *pre_of, uint32_t lo, uint32_t hi,
+                        uint32_t pos_lo, uint32_t pos_hi, uint32_t *rev_first, uint32_t *rev)
 {
-	for (uint32_t w = m - 1; w >= 1; w--) {
-		uint32_t s = f[w].label;
-		uint32_t lo = w > 1 ? rev_first[w - 1] : 0, hi = rev_first[w];
-		for (uint32_t i = lo; i < hi; i++) {
-			if (i + 4 < hi)
-				__builtin_prefetch(&f[rev[i + 4]]);
-			uint32_t c = eval(f, rev[i], w);
-			if (c < s)
-				s = c;
+	/* Sources come in order (pre_of[from] stays cached); targets are random, so they are
+	 * fetched ahead. */
+	enum { AHEAD = 16 };
+	for (uint64_t e = 0; e < g->n_edges;) {
+		const hwd_edge *ep;
+		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &ep);
+		for (uint64_t i = 0; i < k; i++) {
+			if (i + AHEAD < k)
+				__builtin_prefetch(&pre_of[ep[i + AHEAD].to]);
+			uint32_t pu = pre_of[ep[i].from];
+			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
+				continue;
+			uint32_t pw = pre_of[ep[i].to];
+			if (pu <= pw || pw < lo || pw > hi)
+				continue;
+			uint32_t pos = --rev_first[pw];
+			if (pos >= pos_lo && pos < pos_hi)
+				rev[pos - pos_lo] = pu;
 		}
-		f[w].label = s;
-		rev_first[w] = s;
-		hw_progress_step(progress, user, "dominators", m - w, 2 * (uint64_t)m);
+		e += k;
 	}
+}
+
+/* Steps 2 and 3. On entry rev_first[w] is the number of back/cross edges into w (the bucket
+ * sizes), the forest is linked and labels hold the DFS's candidates. The buckets, laid end to
+ * end in preorder of their targets, are filled and consumed from the top down in windows of
+ * at most `cap` positions, one edge pass per window; semidominators need them in exactly that
+ * order (w from m - 1 down), and a bucket's minimum does not depend on the order of its
+ * entries, so a bucket may straddle two windows (its running minimum waits in its label,
+ * which nothing reads before w is done). The usual graph needs one window; the cap bounds the
+ * memory on graphs with many more back/cross edges than objects. On return rev_first[w] is
+ * semi(w). */
+static gboolean semidominators(const hw_graph *g, const uint32_t *pre_of, uint32_t m, forest_slot *f,
+                               uint32_t *rev_first, uint64_t cap, hw_progress_fn progress, void *user, GError **error)
+{
+	/* rev_first[w] becomes the end of w's bucket; its start is the end of w - 1's. The
+	 * super-root (0) has no in-edges, so bucket 1 starts at 0. */
+	uint32_t total = 0;
+	for (uint32_t w = 0; w < m; w++) {
+		total += rev_first[w];
+		rev_first[w] = total;
+	}
+	uint32_t size = total < cap ? total : (uint32_t)cap;
+	uint32_t *rev = try_alloc(size, sizeof(uint32_t), error, "predecessor buckets");
+	if (!rev)
+		return FALSE;
+	uint32_t w = m - 1;            /* the highest target not done */
+	uint32_t top_end = total;      /* the end of w's bucket (rev_first[w] may have moved) */
+	uint32_t pos_hi = total;       /* positions >= pos_hi are done */
+	while (w >= 1) {
+		uint32_t pos_lo = pos_hi - (pos_hi < size ? pos_hi : size);
+		/* The window's targets: w down to the one whose bucket holds pos_lo. */
+		uint32_t lo = w;
+		if (pos_lo == 0)
+			lo = 1;
+		else
+			while (lo > 1 && rev_first[lo - 1] > pos_lo)
+				lo--;
+		if (pos_lo < pos_hi) {
+			rev_first[w] = top_end;
+			fill_window(g, pre_of, lo, w, pos_lo, pos_hi, rev_first, rev);
+		}
+		/* rev_first[x] is now the start of x's bucket for every x in lo..w (untouched and
+		 * all zero when the window is empty: nothing is left). */
+		uint32_t end = pos_hi, x_end = top_end;
+		for (uint32_t x = w;; x--) {
+			uint32_t start = rev_first[x];
+			uint32_t s = f[x].label;
+			for (uint32_t i = start > pos_lo ? start : pos_lo; i < end; i++) {
+				if (i + 4 < end)
+					__builtin_prefetch(&f[rev[i + 4 - pos_lo]]);
+				uint32_t c = eval(f, rev[i - pos_lo], x);
+				if (c < s)
+					s = c;
+			}
+			f[x].label = s;
+			if (start < pos_lo) {
+				/* x's bucket continues below this window: x stays the top target. */
+				w = x;
+				top_end = x_end;
+				break;
+			}
+			rev_first[x] = s;
+			hw_progress_step(progress, user, "dominators", m - x, 2 * (uint64_t)m);
+			end = x_end = start;
+			if (x == lo) {
+				w = x - 1;
+				top_end = rev_first[w];
+				break;
+			}
+		}
+		pos_hi = pos_lo;
+	}
+	g_free(rev);
+	return TRUE;
+}
+
+/* Step 4: parent[] becomes idom[] (preorder space); semi[w] is semi(w). */
+static void nca(uint32_t m, uint32_t *parent, const uint32_t *semi, hw_progress_fn progress, void *user)
+{
 	uint32_t *idom = parent;
 	for (uint32_t w = 1; w < m; w++) {
-		uint32_t s = rev_first[w], c = idom[w];
+		uint32_t s = semi[w], c = idom[w];
 		while (c > s)
 			c = idom[c];
 		idom[w] = c;
@@ -236,46 +293,59 @@ static void semi_nca(uint32_t m, uint32_t *parent, forest_slot *f,
 	}
 }
 
+/* Back/cross edges bucketed at once: 2 bytes per object (plus a floor, so that small graphs
+ * never need a second window). */
+static uint64_t default_bucket_cap(uint32_t n)
+{
+	return (uint64_t)n / 2 + 65536;
+}
+
 hw_domtree *hw_domtree_compute(const hw_graph *g, hw_progress_fn progress, void *user, GError **error)
 {
+	return hw_domtree_compute_windowed(g, default_bucket_cap(g->n), progress, user, error);
+}
+
+hw_domtree *hw_domtree_compute_windowed(const hw_graph *cg, uint64_t bucket_cap, hw_progress_fn progress,
+                                        void *user, GError **error)
+{
+	/* The graph lends its first-edge index for the middle of the computation (see
+	 * graph-private.h); it is whole again whenever this returns. */
+	hw_graph *g = (hw_graph *)cg;
 	const uint32_t n = g->n;
 	hw_domtree *d = g_new0(hw_domtree, 1);
 	d->g = g;
-	uint32_t *pre_of = NULL, *node_of = NULL, *parent = NULL, *rev_first = NULL, *rev = NULL;
+	uint32_t *pre_of = NULL, *node_of = NULL, *parent = NULL;
 	forest_slot *forest = NULL;
 
 	pre_of = try_alloc(n, sizeof(uint32_t), error, "the preorder map");
-	node_of = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "the preorder map");
 	parent = try_alloc((gsize)n + 1, sizeof(uint32_t), error, "the DFS tree");
 	forest = try_alloc((gsize)n + 1, sizeof(forest_slot), error, "the DFS cursors and link-eval forest");
-	if (!pre_of || !node_of || !parent || !forest)
+	if (!pre_of || !parent || !forest)
 		goto fail;
-	T0;
-	uint32_t m = dfs(g, pre_of, node_of, parent, forest, progress, user);
-	TT("dfs");
-	g_clear_pointer(&node_of, g_free);   /* rebuilt from pre_of at the end: 4 bytes/object less meanwhile */
+	uint32_t m = dfs(g, pre_of, parent, forest, progress, user);
 
-	/* The DFS left each vertex's bucket count in its ancestor slot: move it out and link the
-	 * forest (ancestor = parent; a vertex counts as linked once its pre exceeds the current one). */
-	rev_first = try_alloc(m, sizeof(uint32_t), error, "the predecessor index");
-	if (!rev_first)
-		goto fail;
+	/* The DFS left each vertex's bucket size in its ancestor field: move it to the bucket
+	 * index, which borrows the first-edge index's memory (n + 1 >= m entries; the edge
+	 * passes from here on are sequential), and link the forest (ancestor = parent; a
+	 * vertex counts as linked once its pre exceeds the current one). */
+	uint32_t *semi = hw_graph_take_first_edge(g);
 	for (uint32_t w = 0; w < m; w++) {
-		rev_first[w] = forest[w].ancestor;
+		semi[w] = forest[w].ancestor;
 		forest[w].ancestor = parent[w];
 	}
-	if (!bucket_edges(g, pre_of, m, rev_first, &rev, error))
+	gboolean ok = semidominators(g, pre_of, m, forest, semi, bucket_cap ? bucket_cap : 1, progress, user, error);
+	/* The forest is done: its first half becomes the first-edge index again. */
+	hw_graph_restore_first_edge(g, g_realloc(forest, sizeof(uint32_t) * ((gsize)n + 1)));
+	forest = NULL;
+	if (ok)
+		nca(m, parent, semi, progress, user);
+	g_free(semi);
+	if (!ok)
 		goto fail;
-	TT("bucket");
-	semi_nca(m, parent, forest, rev_first, rev, progress, user);
-	TT("seminca");
-	g_clear_pointer(&rev, g_free);
-	g_clear_pointer(&forest, g_free);
-	g_clear_pointer(&rev_first, g_free);
 
 	/* Step 5: everything moves to object space through node_of (preorder -> object), built
 	 * from pre_of, which then goes. Scatters, not an in-place permutation: the peak stays at
-	 * node_of + idom in both spaces, below the semidominator phase's. */
+	 * three 4-byte arrays, well below the semidominator step's. */
 	node_of = try_alloc(m, sizeof(uint32_t), error, "the preorder map");
 	if (!node_of)
 		goto fail;
@@ -290,14 +360,12 @@ hw_domtree *hw_domtree_compute(const hw_graph *g, hw_progress_fn progress, void 
 	memset(d->idom, 0xff, sizeof(uint32_t) * ((gsize)n + 1));
 	for (uint32_t p = 1; p < m; p++)
 		d->idom[node_of[p]] = node_of[parent[p]];
-	TT("scatter");
+	g_clear_pointer(&parent, g_free);
 	d->retained = try_alloc((gsize)n + 1, sizeof(uint64_t), error, "retained sizes");
 	if (!d->retained)
 		goto fail;
-	hw_retained_accumulate(g, node_of, parent, m, d->idom, d->retained, &d->totals, progress, user);
-	TT("retained");
+	hw_retained_accumulate(g, node_of, m, d->idom, d->retained, &d->totals, progress, user);
 	g_free(node_of);
-	g_free(parent);
 	if (progress)
 		progress("dominators", 1.0, user);
 	return d;
@@ -307,8 +375,6 @@ fail:
 	g_free(node_of);
 	g_free(parent);
 	g_free(forest);
-	g_free(rev_first);
-	g_free(rev);
 	hw_domtree_free(d);
 	return NULL;
 }

@@ -10,12 +10,16 @@
  * reaches ("unreachable": garbage not yet collected) have no dominator (HW_NONE), retain
  * nothing (0) and are counted apart (hw_domtree_totals), never attributed to any root.
  *
- * Memory: while computing, the peak is about 20 bytes per reachable object plus 4 bytes per
- * back or cross edge of the search (the predecessor buckets SEMI-NCA needs), on top of the
- * graph's 4 bytes per object; the result keeps 12 bytes per object (idom, retained). The
- * children index is built on first use (8 bytes per object). The domtree borrows the graph,
- * which must outlive it. Not thread-safe while the children index is being built (children,
- * outermost); read-only otherwise.
+ * Memory: while computing, the peak is about 20 bytes per object (the graph's first-edge index,
+ * which the computation borrows, included) plus 4 bytes per back or cross edge of the search
+ * (the predecessor buckets SEMI-NCA needs), the buckets capped at about 2 bytes per object:
+ * graphs with more such edges take one more sequential pass over the edges per window, so the
+ * peak never exceeds about 22 bytes per object. The result keeps 12 bytes per object (idom,
+ * retained). The children index is built on first use (8 bytes per object). The domtree
+ * borrows the graph, which must outlive it. hw_domtree_compute() takes the graph's first-edge
+ * index over while it runs and rebuilds it before returning (graph.h): nothing may use the
+ * graph concurrently with it. Not thread-safe while the children index is being built
+ * (children, outermost); read-only otherwise.
  */
 #ifndef HW_DOMINATORS_H
 #define HW_DOMINATORS_H

@@ -71,6 +71,20 @@ static inline const hwd_object *hw_graph_object_ptr(const hw_graph *g, uint32_t 
 	return (const hwd_object *)r->records + (v - r->first);
 }
 
+/* The first-edge index is the graph's only per-object array, and the dominator computation
+ * needs its 4 bytes per object more than the index while it runs (it walks the edge records
+ * sequentially then): it takes the array over (g->first_edge becomes NULL, the caller owns
+ * the memory) and later hands back any block of at least n + 1 uint32_t, which is refilled
+ * from the edge records in one sequential pass. In between, nothing may use the graph's
+ * out-edges (graph.h says so). */
+uint32_t *hw_graph_take_first_edge(hw_graph *g);
+void hw_graph_restore_first_edge(hw_graph *g, uint32_t *mem);
+
+/* Asks for huge pages on a large, freshly allocated array that is about to be read and written
+ * at random (per-object arrays of tens of megabytes): with 4 KiB pages nearly every access
+ * would also miss the TLB. Only a hint; small arrays are left alone. */
+void hw_advise_random_access(void *p, gsize bytes);
+
 /* Reports progress at most about 100 times per phase: call with i in [0, total). */
 static inline void hw_progress_step(hw_progress_fn fn, void *user, const char *phase, uint64_t i, uint64_t total)
 {

@@ -7,6 +7,8 @@
 #include "graph-private.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hwd-format.h"
 
@@ -17,6 +19,16 @@ _Static_assert(sizeof(hwd_edge) == sizeof(hwd_edge_disk), "hwd_edge layout");
 _Static_assert(offsetof(hwd_edge, info) == offsetof(hwd_edge_disk, info), "hwd_edge layout");
 
 G_DEFINE_QUARK(hw-error-quark, hw_error)
+
+void hw_advise_random_access(void *p, gsize bytes)
+{
+	if (bytes < ((gsize)4 << 20))
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + bytes) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+}
 
 static hw_graph *graph_alloc(void)
 {
@@ -43,16 +55,14 @@ void hw_graph_free(hw_graph *g)
 	g_free(g);
 }
 
-/* Builds first_edge from the edge records, checking order and ranges as it goes. */
-static gboolean build_first_edge(hw_graph *g, hw_progress_fn progress, void *user, GError **error)
+/* Fills fe[0..n] from the edge records, checking order and ranges as it goes. On a bad record
+ * it reports it and still completes the index (every later object gets no edges), so the
+ * array is always safe to walk. */
+static gboolean index_edges(const hw_graph *g, uint32_t *fe, hw_progress_fn progress, void *user, GError **error)
 {
-	g->first_edge = g_try_new(uint32_t, (gsize)g->n + 1);
-	if (!g->first_edge) {
-		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate the edge index for %u objects", g->n);
-		return FALSE;
-	}
-	uint32_t next = 0;   /* first object whose first_edge is not yet set */
-	for (uint64_t e = 0; e < g->n_edges;) {
+	uint32_t next = 0;   /* first object whose entry is not yet set */
+	gboolean ok = TRUE;
+	for (uint64_t e = 0; e < g->n_edges && ok;) {
 		const hwd_edge *p;
 		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &p);
 		for (uint64_t i = 0; i < k; i++, e++) {
@@ -61,22 +71,50 @@ static gboolean build_first_edge(hw_graph *g, hw_progress_fn progress, void *use
 				g_set_error(error, HW_ERROR, HW_ERROR_INVALID,
 				            "edge %" G_GUINT64_FORMAT " (%u -> %u) names an object beyond the %u objects",
 				            e, from, to, g->n);
-				return FALSE;
+				ok = FALSE;
+				break;
 			}
 			if (from + 1 < next) {
 				g_set_error(error, HW_ERROR, HW_ERROR_INVALID,
 				            "edge %" G_GUINT64_FORMAT " (from object %u) is out of order: edges must be grouped by source in increasing order",
 				            e, from);
-				return FALSE;
+				ok = FALSE;
+				break;
 			}
 			while (next <= from)
-				g->first_edge[next++] = (uint32_t)e;
+				fe[next++] = (uint32_t)e;
 		}
 		hw_progress_step(progress, user, "load", e, g->n_edges);
 	}
 	while (next <= g->n)
-		g->first_edge[next++] = (uint32_t)g->n_edges;
-	return TRUE;
+		fe[next++] = (uint32_t)g->n_edges;
+	return ok;
+}
+
+/* Builds first_edge, validating the edge records. */
+static gboolean build_first_edge(hw_graph *g, hw_progress_fn progress, void *user, GError **error)
+{
+	g->first_edge = g_try_new(uint32_t, (gsize)g->n + 1);
+	if (!g->first_edge) {
+		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate the edge index for %u objects", g->n);
+		return FALSE;
+	}
+	hw_advise_random_access(g->first_edge, sizeof(uint32_t) * ((gsize)g->n + 1));   /* the searches index it at random */
+	return index_edges(g, g->first_edge, progress, user, error);
+}
+
+uint32_t *hw_graph_take_first_edge(hw_graph *g)
+{
+	uint32_t *fe = g->first_edge;
+	g->first_edge = NULL;
+	return fe;
+}
+
+void hw_graph_restore_first_edge(hw_graph *g, uint32_t *mem)
+{
+	/* The records passed index_edges() when the graph was built and have not changed since. */
+	index_edges(g, mem, NULL, NULL, NULL);
+	g->first_edge = mem;
 }
 
 /* Deduplicates root targets with a bitmap (n bits), keeping the first record of each. */

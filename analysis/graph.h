@@ -14,7 +14,9 @@
  * A graph built from arrays (hw_graph_new_from_arrays) owns copies of everything and is what
  * the tests use; a loaded graph borrows the reader, which must stay open until
  * hw_graph_free(). Graph accessors are read-only and safe to call from several threads, except
- * hw_graph_ensure_in_edges(), which must be called once before concurrent use of in-edges.
+ * hw_graph_ensure_in_edges(), which must be called once before concurrent use of in-edges, and
+ * except while hw_domtree_compute() runs on the graph: it borrows the first-edge index's
+ * memory and rebuilds the index before it returns, so no other call may use the graph then.
  */
 #ifndef HW_GRAPH_H
 #define HW_GRAPH_H

@@ -1,8 +1,11 @@
 /* paths.c - the shortest-path index: one BFS, one parent edge per object.
  *
  * parent[v] is the edge index that first reached v, or n_edges + k when v is the target of
- * root record k, or HW_NONE when v is unreachable. The BFS queue is the only other array and
- * is freed when the search ends; its segments are the tiers described in paths.h.
+ * root record k, or HW_NONE when v is unreachable. parent[] is the only per-object array: the
+ * BFS queue is a FIFO of blocks freed as the search reads past them, so it costs about the
+ * widest frontier rather than 4 bytes per reachable object, and the next tier (paths.h) is
+ * seeded from a list of the objects that have finalizer edges, made while the current tier is
+ * expanded, instead of from a second reading of the tier.
  */
 #include "paths.h"
 #include "graph-private.h"
@@ -14,34 +17,96 @@ struct hw_path_index {
 	uint32_t *parent;   /* n entries */
 };
 
-/* Expands queue[*head..*tail) (and what it appends) over edges of the wanted kind class:
- * finalizer edges when `finalizers`, else every non-weak, non-finalizer edge. When
- * `finalizers`, only queue[*head..stop) is expanded (the previous tier) and nothing more. */
-static void expand(const hw_graph *g, uint32_t *parent, uint32_t *queue, uint64_t *head, uint64_t *tail,
-                   uint64_t stop, gboolean finalizers, hw_progress_fn progress, void *user)
+enum { QBLOCK = 1 << 16 };   /* queue entries per block (256 KiB) */
+
+/* Positions head..tail-1 are queued; block k holds positions [k * QBLOCK, (k + 1) * QBLOCK)
+ * and is freed once head passes it. */
+typedef struct bfs_queue {
+	uint32_t **blocks;   /* n / QBLOCK + 1 slots */
+	uint64_t head, tail;
+} bfs_queue;
+
+static inline uint32_t queue_at(const bfs_queue *q, uint64_t i)
 {
-	while (*head < stop) {
-		uint32_t v = queue[(*head)++];
-		uint64_t e = g->first_edge[v], end = g->first_edge[v + 1];
-		while (e < end) {
-			const hwd_edge *ep;
-			uint64_t k = hw_graph_edge_span(g, e, end, &ep);
-			for (uint64_t i = 0; i < k; i++) {
-				hwd_edge_kind kind = hwd_edge_kind_of(&ep[i]);
-				if (kind == HWD_EDGE_WEAK || (kind == HWD_EDGE_FINALIZER) != finalizers)
-					continue;
-				uint32_t t = ep[i].to;
-				if (parent[t] != HW_NONE)
-					continue;
-				parent[t] = (uint32_t)(e + i);
-				queue[(*tail)++] = t;
-			}
-			e += k;
-		}
-		if (!finalizers)
-			stop = *tail;
-		hw_progress_step(progress, user, "paths", *head, g->n);
+	return q->blocks[i / QBLOCK][i % QBLOCK];
+}
+
+static inline gboolean queue_push(bfs_queue *q, uint32_t v)
+{
+	if (q->tail % QBLOCK == 0) {
+		q->blocks[q->tail / QBLOCK] = g_try_new(uint32_t, QBLOCK);
+		if (!q->blocks[q->tail / QBLOCK])
+			return FALSE;
 	}
+	q->blocks[q->tail / QBLOCK][q->tail % QBLOCK] = v;
+	q->tail++;
+	return TRUE;
+}
+
+static inline uint32_t queue_pop(bfs_queue *q)
+{
+	uint32_t v = queue_at(q, q->head);
+	if (++q->head % QBLOCK == 0)
+		g_clear_pointer(&q->blocks[q->head / QBLOCK - 1], g_free);
+	return v;
+}
+
+/* Pushes v's unreached targets over edges of one kind class (finalizer edges when
+ * `finalizers`, else every non-weak, non-finalizer edge); returns FALSE when the queue cannot
+ * grow. *has_finalizers is set if v has a finalizer edge. */
+static gboolean scan(const hw_graph *g, uint32_t *parent, bfs_queue *q, uint32_t v, gboolean finalizers,
+                     gboolean *has_finalizers)
+{
+	uint64_t e = g->first_edge[v], end = g->first_edge[v + 1];
+	while (e < end) {
+		const hwd_edge *ep;
+		uint64_t k = hw_graph_edge_span(g, e, end, &ep);
+		for (uint64_t i = 0; i < k; i++) {
+			hwd_edge_kind kind = hwd_edge_kind_of(&ep[i]);
+			if (kind == HWD_EDGE_FINALIZER)
+				*has_finalizers = TRUE;
+			if (kind == HWD_EDGE_WEAK || (kind == HWD_EDGE_FINALIZER) != finalizers)
+				continue;
+			uint32_t t = ep[i].to;
+			if (parent[t] != HW_NONE)
+				continue;
+			parent[t] = (uint32_t)(e + i);
+			if (!queue_push(q, t))
+				return FALSE;
+		}
+		e += k;
+	}
+	return TRUE;
+}
+
+/* BFS over non-finalizer edges until the queue is empty; appends to fin, in queue order,
+ * every object dequeued that has finalizer edges. */
+static gboolean expand(const hw_graph *g, uint32_t *parent, bfs_queue *q, GArray *fin,
+                       hw_progress_fn progress, void *user)
+{
+	enum { AHEAD = 16 };
+	while (q->head < q->tail) {
+		/* The queue says what comes next: fetch the edge index of the vertex AHEAD places on
+		 * and the edge records of the one AHEAD/2 places on, so their misses overlap. */
+		if (q->head + AHEAD < q->tail)
+			__builtin_prefetch(&g->first_edge[queue_at(q, q->head + AHEAD)]);
+		if (q->head + AHEAD / 2 < q->tail) {
+			uint32_t u = queue_at(q, q->head + AHEAD / 2);
+			if (g->first_edge[u] < g->first_edge[u + 1]) {
+				const hwd_edge *ep;
+				hw_graph_edge_span(g, g->first_edge[u], g->first_edge[u] + 1, &ep);
+				__builtin_prefetch(ep);
+			}
+		}
+		hw_progress_step(progress, user, "paths", q->head, g->n);
+		uint32_t v = queue_pop(q);
+		gboolean has_finalizers = FALSE;
+		if (!scan(g, parent, q, v, FALSE, &has_finalizers))
+			return FALSE;
+		if (has_finalizers)
+			g_array_append_val(fin, v);
+	}
+	return TRUE;
 }
 
 hw_path_index *hw_path_index_build(const hw_graph *g, hw_progress_fn progress, void *user, GError **error)
@@ -53,31 +118,42 @@ hw_path_index *hw_path_index_build(const hw_graph *g, hw_progress_fn progress, v
 		return NULL;
 	}
 	uint32_t *parent = g_try_new(uint32_t, g->n ? g->n : 1);
-	uint32_t *queue = g_try_new(uint32_t, g->n ? g->n : 1);
-	if (!parent || !queue) {
+	bfs_queue q = { g_try_new0(uint32_t *, (gsize)g->n / QBLOCK + 1), 0, 0 };
+	GArray *fin = g_array_new(FALSE, FALSE, sizeof(uint32_t)), *fin_next = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	gboolean ok = parent && q.blocks;
+	if (ok) {
+		hw_advise_random_access(parent, sizeof(uint32_t) * g->n);
+		memset(parent, 0xff, sizeof(uint32_t) * g->n);
+		for (uint32_t k = 0; k < g->n_root_targets && ok; k++) {
+			uint32_t t = g->root_targets[k];
+			parent[t] = (uint32_t)(g->n_edges + g->root_target_rec[k]);
+			ok = queue_push(&q, t);
+		}
+		/* Tier 0, then one tier per round of finalizer edges until a round adds nothing. */
+		ok = ok && expand(g, parent, &q, fin, progress, user);
+		while (ok && fin->len) {
+			for (guint i = 0; i < fin->len && ok; i++) {
+				gboolean unused;
+				ok = scan(g, parent, &q, g_array_index(fin, uint32_t, i), TRUE, &unused);
+			}
+			g_array_set_size(fin_next, 0);
+			ok = ok && expand(g, parent, &q, fin_next, progress, user);
+			GArray *t = fin;
+			fin = fin_next;
+			fin_next = t;
+		}
+	}
+	if (q.blocks)
+		for (uint64_t k = q.head / QBLOCK; k <= q.tail / QBLOCK && k <= g->n / QBLOCK; k++)
+			g_free(q.blocks[k]);
+	g_free(q.blocks);
+	g_array_free(fin, TRUE);
+	g_array_free(fin_next, TRUE);
+	if (!ok) {
 		g_free(parent);
-		g_free(queue);
 		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate the path index for %u objects", g->n);
 		return NULL;
 	}
-	memset(parent, 0xff, sizeof(uint32_t) * g->n);
-	uint64_t head = 0, tail = 0;
-	for (uint32_t k = 0; k < g->n_root_targets; k++) {
-		uint32_t t = g->root_targets[k];
-		parent[t] = (uint32_t)(g->n_edges + g->root_target_rec[k]);
-		queue[tail++] = t;
-	}
-	/* Tier 0, then one tier per round of finalizer edges until a round adds nothing. */
-	expand(g, parent, queue, &head, &tail, tail, FALSE, progress, user);
-	uint64_t tier_start = 0;
-	while (tier_start < tail) {
-		uint64_t tier_end = tail, fh = tier_start;
-		expand(g, parent, queue, &fh, &tail, tier_end, TRUE, progress, user);
-		tier_start = tier_end;
-		head = tier_end;
-		expand(g, parent, queue, &head, &tail, tail, FALSE, progress, user);
-	}
-	g_free(queue);
 	if (progress)
 		progress("paths", 1.0, user);
 	hw_path_index *p = g_new(hw_path_index, 1);

@@ -8,9 +8,8 @@
 #include "domtree-private.h"
 #include "graph-private.h"
 
-void hw_retained_accumulate(const hw_graph *g, const uint32_t *node_of, const uint32_t *idom_pre,
-                            uint32_t m, const uint32_t *idom, uint64_t *retained, hw_heap_totals *totals,
-                            hw_progress_fn progress, void *user)
+void hw_retained_accumulate(const hw_graph *g, const uint32_t *node_of, uint32_t m, const uint32_t *idom,
+                            uint64_t *retained, hw_heap_totals *totals, hw_progress_fn progress, void *user)
 {
 	*totals = (hw_heap_totals){ 0 };
 	for (uint32_t k = 0; k < g->n_obj_runs; k++) {
@@ -30,13 +29,19 @@ void hw_retained_accumulate(const hw_graph *g, const uint32_t *node_of, const ui
 		}
 	}
 	retained[g->n] = 0;   /* the super-root (node_of[0]) sums its children: all reachable bytes */
+	/* Object-space idom rather than the preorder tree: the preorder parent array is gone by
+	 * now (4 bytes per object less), at the same three random reads per object. */
 	enum { AHEAD = 8 };
 	for (uint32_t w = m - 1; w >= 1; w--) {
+		if (w > 2 * AHEAD)
+			__builtin_prefetch(&idom[node_of[w - 2 * AHEAD]]);
 		if (w > AHEAD) {
-			__builtin_prefetch(&retained[node_of[w - AHEAD]]);
-			__builtin_prefetch(&node_of[idom_pre[w - AHEAD]]);
+			uint32_t a = node_of[w - AHEAD];
+			__builtin_prefetch(&retained[a]);
+			__builtin_prefetch(&retained[idom[a]]);
 		}
-		retained[node_of[idom_pre[w]]] += retained[node_of[w]];
+		uint32_t v = node_of[w];
+		retained[idom[v]] += retained[v];
 		hw_progress_step(progress, user, "retained", m - w, m);
 	}
 }

@@ -57,19 +57,22 @@ static inline void hwd_put_le64(void *p, uint64_t v)
 
 #define HWD_MAGIC "HWSNAP\x1a\n"      /* 8 bytes, no NUL stored */
 #define HWD_MAGIC_LEN 8
-#define HWD_HEADER_SIZE 32             /* what version 1.0 writes; readers honour header_size */
+#define HWD_HEADER_SIZE 32             /* what versions 1.0 and 1.1 write; readers honour header_size */
 #define HWD_HEADER_SIZE_MAX 65536      /* larger header_size values are corrupt */
 #define HWD_FLAG_CONTENTS 1u           /* header.flags bit 0: CONTENTS chunks may be present */
+#define HWD_FLAG_COMPRESSED 2u         /* header.flags bit 1 (1.1): chunks may be compressed */
 
 /* File header, at offset 0.
  * OFFSET SIZE DESCRIPTION
  *      0    8 magic "HWSNAP\x1a\n"
  *      8    2 major version (1); a larger major is refused with HWD_E_VERSION
- *     10    2 minor version (0); larger minors are read (their additions are skippable)
+ *     10    2 minor version: the lowest minor whose features the file uses (0, or 1 when
+ *             chunks may be compressed); larger minors are read
  *     12    4 header_size: bytes from 0 to the first chunk; >= 32, multiple of 8, <= 65536.
  *             Bytes between 32 and header_size belong to later minors and are skipped.
  *     16    4 pointer_size of the target (4 or 8)
- *     20    4 flags: bit 0 = contents present; other bits written 0, ignored
+ *     20    4 flags: bit 0 = contents present; bit 1 = chunks may be compressed (1.1);
+ *             other bits written 0, ignored
  *     24    8 reserved, written 0, ignored */
 typedef struct hwd_file_header {
 	uint8_t magic[8];
@@ -93,9 +96,11 @@ _Static_assert(offsetof(hwd_file_header, reserved) == 24, "hwd_file_header layou
 
 /* Chunk header; chunks follow the file header back to back, each starting 8-aligned.
  * OFFSET SIZE DESCRIPTION
- *      0    4 kind (HWD_CHUNK_*); unknown kinds are skipped by readers
- *      4    4 CRC32C (Castagnoli) of the payload bytes (not of this header or the padding)
- *      8    8 payload_len in bytes (<= HWD_CHUNK_MAX)
+ *      0    4 kind (HWD_CHUNK_*) in bits 0-30; unknown kinds are skipped by readers.
+ *             Bit 31 (HWD_CHUNK_COMPRESSED, 1.1): the payload is stored compressed
+ *      4    4 CRC32C (Castagnoli) of the payload bytes as stored (for a compressed chunk,
+ *             the compression header and the frame), not of this header or the padding
+ *      8    8 payload_len: stored payload bytes (<= HWD_CHUNK_MAX)
  *     16    - payload, then 0..7 zero bytes of padding to the next multiple of 8 */
 typedef struct hwd_chunk_header {
 	uint32_t kind;
@@ -103,6 +108,29 @@ typedef struct hwd_chunk_header {
 	uint64_t payload_len;
 } hwd_chunk_header;
 _Static_assert(sizeof(hwd_chunk_header) == HWD_CHUNK_HEADER_SIZE, "hwd_chunk_header changed size");
+
+/* Chunk header kind bit 31: the payload is a compression header and a compressed frame.
+ * Only allowed when the file header has HWD_FLAG_COMPRESSED. */
+#define HWD_CHUNK_COMPRESSED 0x80000000u
+#define HWD_CHUNK_KIND_MASK 0x7FFFFFFFu
+
+/* Compressed chunk payload (1.1): this header, then one frame of `codec` that inflates to
+ * exactly raw_len bytes: the chunk's payload as an uncompressed chunk would hold it.
+ * OFFSET SIZE DESCRIPTION
+ *      0    4 codec: HWD_CODEC_ZSTD; other values are refused (HWD_E_VERSION)
+ *      4    4 reserved, written 0, ignored
+ *      8    8 raw_len: payload bytes after inflation (<= HWD_CHUNK_MAX); the zstd frame must
+ *             declare the same content size and a window of at most 2^HWD_ZSTD_WINDOW_LOG_MAX
+ *             bytes, and must fill the rest of the stored payload exactly */
+typedef struct hwd_compress_header {
+	uint32_t codec;
+	uint32_t reserved;
+	uint64_t raw_len;
+} hwd_compress_header;
+_Static_assert(sizeof(hwd_compress_header) == 16, "hwd_compress_header changed size");
+
+#define HWD_CODEC_ZSTD 1
+#define HWD_ZSTD_WINDOW_LOG_MAX 23     /* 8 MiB: bounds a reader's decompression memory */
 
 /* Chunk kinds. On-disk values: never renumber, never reuse a retired number. */
 enum {

@@ -1,7 +1,7 @@
 /* hwd.h - the heapwalk snapshot format: public API of the writer and the reader.
  *
- * dumpfmt is an island: it depends on libc alone, so that any program (a dumper, an
- * importer, a test generator, another analyzer) can write and read snapshots by
+ * dumpfmt is an island: it depends on libc and libzstd alone, so that any program (a
+ * dumper, an importer, a test generator, another analyzer) can write and read snapshots by
  * embedding this directory. Every public name starts with hwd_ / HWD_.
  * The on-disk layout is specified twice, in docs/format.md and in hwd-format.h,
  * and the two are kept in step.
@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define HWD_VERSION_MAJOR 1
-#define HWD_VERSION_MINOR 0
+#define HWD_VERSION_MINOR 1    /* 1.1 added compressed chunks */
 
 /* Largest object count a snapshot may hold: indices are 32-bit, and ~0u is "none". */
 #define HWD_MAX_OBJECTS 0xFFFFFFFEu
@@ -221,7 +221,14 @@ typedef struct hwd_writer_options {
 	uint32_t pointer_size;     /* 8 */
 	uint32_t chunk_bytes;      /* target payload size of a chunk, 0 = default (4 MiB) */
 	int with_contents;         /* 1 if object contents will be added (flag in the header) */
+	/* zstd level for chunk payloads (ZSTD_minCLevel()..ZSTD_maxCLevel(), e.g.
+	 * HWD_COMPRESS_DEFAULT); 0 = store uncompressed, which keeps the file at version 1.0.
+	 * A chunk that does not shrink, and the END chunk, are stored uncompressed anyway.
+	 * Costs one compression buffer of about chunk_bytes and a zstd context. */
+	int compress_level;
 } hwd_writer_options;
+
+#define HWD_COMPRESS_DEFAULT 3     /* zstd's own default: ~5x on object/edge records, fast */
 
 /* Creates the temporary file and writes the header. On success *out is a new writer that
  * the caller must end with hwd_writer_finish() or hwd_writer_abort(). */
@@ -275,7 +282,14 @@ static inline uint32_t hwd_writer_cstring(hwd_writer *w, const char *s)
 
 /* ---- reader ---------------------------------------------------------------------- */
 
-/* The reader maps the file and validates every chunk once at open (framing, CRC32C, counts,
+/* A file with compressed chunks (format 1.1) is first inflated, whole, into an unlinked
+ * temporary file in $TMPDIR (or /tmp), which is then mapped and read as below: records are
+ * still served in place from file-backed pages, and the temporary space (about the
+ * uncompressed size) is released at close. Offsets in errors and in hwd_damage are always
+ * offsets in the file as stored; a problem inside a compressed payload is reported at its
+ * chunk's offset, and the message also gives the position in the inflated payload.
+ *
+ * The reader maps the file and validates every chunk once at open (framing, CRC32C, counts,
  * every index and id in range, objects sorted and disjoint, edges grouped by source).
  * After a successful open every accessor below is bounds-safe and O(1) or O(log chunks).
  *
@@ -381,11 +395,14 @@ HWD_API int hwd_reader_edge_run(const hwd_reader *r, uint64_t k, hwd_run *out);
  * file is whole and valid, else the code of the first problem (described in err). */
 typedef struct hwd_check_chunk {
 	uint64_t offset;        /* of the chunk header */
-	uint32_t kind;          /* on-disk chunk kind */
+	uint32_t kind;          /* on-disk chunk kind, without the compressed bit */
 	const char *kind_name;  /* "OBJECTS", ... or "unknown" */
-	uint64_t payload_len;
+	uint64_t payload_len;   /* payload bytes once inflated (= stored_len when not compressed;
+	                         * the declared raw_len when the chunk could not be inflated) */
 	uint64_t records;       /* records in it (0 for kinds without records) */
 	int ok;                 /* 0 if this chunk has the first problem */
+	int compressed;         /* 1 if stored compressed */
+	uint64_t stored_len;    /* payload bytes as stored in the file */
 } hwd_check_chunk;
 typedef void (*hwd_check_cb)(const hwd_check_chunk *c, void *user);
 HWD_API int hwd_check_file(const char *path, hwd_check_cb cb, void *user, hwd_error *err);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hwd-internal.h"
+#include "inflate.h"
 #include "reader-internal.h"
 
 /* The run directory of one fixed-size record kind. For TYPES, index = id - 1. */
@@ -46,10 +47,13 @@ struct contents_ent {
 };
 
 struct hwd_reader {
-	const uint8_t *data;
+	const uint8_t *data;  /* what the walk reads: the file, or its inflated image */
 	size_t len;
-	void *map;
+	void *map;            /* the stored file's mapping (NULL for caller memory) */
 	size_t map_len;
+	int image;            /* data is img.data: the file had compressed chunks */
+	int err_stored;       /* the error being returned already names stored offsets */
+	hwd__image img;
 	unsigned flags;
 	hwd_check_cb cb;
 	void *user;
@@ -554,12 +558,56 @@ static int check_references(hwd_reader *r, int lenient, hwd_error *err)
 
 /* ---- the walk ------------------------------------------------------------------------- */
 
-static void report(hwd_reader *r, uint64_t off, uint32_t kind, uint64_t plen, uint64_t nrec, int ok)
+/* The stored-file offset of offset `off` in what the walk reads (the same for plain files). */
+static uint64_t stored_offset(const hwd_reader *r, uint64_t off)
+{
+	const struct hwd__chunk_map *c;
+	return r->image ? hwd__image_stored_offset(&r->img, off, &c) : off;
+}
+
+/* Reports the chunk at `off` (in what the walk reads) in stored terms. */
+static void report(hwd_reader *r, uint64_t off, uint32_t word, uint64_t plen, uint64_t nrec, int ok)
 {
 	if (!r->cb)
 		return;
-	hwd_check_chunk c = { off, kind, hwd__chunk_kind_name(kind), plen, nrec, ok };
+	uint32_t kind = word & HWD_CHUNK_KIND_MASK;
+	hwd_check_chunk c = { off, kind, hwd__chunk_kind_name(kind), plen, nrec, ok,
+			      !!(word & HWD_CHUNK_COMPRESSED), plen };
+	const struct hwd__chunk_map *m = r->image ? hwd__image_chunk_at(&r->img, off) : NULL;
+	if (m) {
+		c.offset = m->stored_off;
+		c.compressed = m->compressed;
+		c.stored_len = m->stored_len;
+	}
 	r->cb(&c, r->user);
+}
+
+/* Reports a chunk inflation listed but did not put in the image (damaged, or after that). */
+static void report_stored(hwd_reader *r, const struct hwd__chunk_map *m)
+{
+	if (!r->cb)
+		return;
+	hwd_check_chunk c = { m->stored_off, m->kind, hwd__chunk_kind_name(m->kind), m->raw_len, 0, m->ok,
+			      m->compressed, m->stored_len };
+	r->cb(&c, r->user);
+}
+
+/* Rewrites an error found in an image to name the stored offset; the message, which quotes
+ * image offsets, says where the fault lies in the inflated payload. */
+static void error_to_stored(const hwd_reader *r, hwd_error *err)
+{
+	const struct hwd__chunk_map *c;
+	uint64_t at = hwd__image_stored_offset(&r->img, err->offset, &c);
+	size_t n = strlen(err->message);
+	if (c)
+		snprintf(err->message + n, sizeof err->message - n, " (offsets are in the inflated image: "
+			 "%llu bytes into the payload of the compressed %s chunk stored at 0x%llx)",
+			 (unsigned long long)(err->offset - c->image_off - HWD_CHUNK_HEADER_SIZE),
+			 hwd__chunk_kind_name(c->kind), (unsigned long long)c->stored_off);
+	else if (at != err->offset)
+		snprintf(err->message + n, sizeof err->message - n, " (offsets are in the inflated image; "
+			 "stored at 0x%llx)", (unsigned long long)at);
+	err->offset = at;
 }
 
 /* Fills the damage record for a file whose reading stopped at `off`. */
@@ -573,8 +621,8 @@ static void damaged(hwd_reader *r, int cause, uint64_t off, const char *fmt, ...
 	va_end(ap);
 	r->damage.partial = 1;
 	r->damage.cause = cause;
-	r->damage.offset = off;
-	r->damage.bytes_lost = r->len - off;
+	r->damage.offset = stored_offset(r, off);
+	r->damage.bytes_lost = (r->image ? r->img.stored_len : r->len) - r->damage.offset;
 	r->damage.chunks_read = r->chunks;
 	snprintf(r->damage.message, sizeof r->damage.message,
 		 "%.140s; kept %llu whole chunks (%llu objects, %llu edges, %llu roots); lost: the rest, "
@@ -610,12 +658,24 @@ static int walk(hwd_reader *r, hwd_error *err)
 
 	for (;;) {
 		int rc;
+		if (off == len && r->image && r->img.stop) {
+			/* inflation stopped at a damaged chunk: the image ends where it was */
+			for (uint64_t i = r->img.nimage; i < r->img.nchunks; i++)
+				report_stored(r, &r->img.chunks[i]);
+			if (first)
+				return first;
+			here = r->img.stop_err;
+			r->err_stored = 1;
+			return stop(r, r->img.stop, off, &here, err);
+		}
 		if (off == len) {
 			if (r->end_seen || first)
 				return first;
-			rc = hwd__fail(&here, HWD_E_TRUNCATED, 0, off, "END",
+			uint64_t at = stored_offset(r, off);
+			rc = hwd__fail(&here, HWD_E_TRUNCATED, 0, at, "END",
 				       "file ends at offset 0x%llx after %llu whole chunks, without an END chunk",
-				       (unsigned long long)off, (unsigned long long)r->chunks);
+				       (unsigned long long)at, (unsigned long long)r->chunks);
+			r->err_stored = 1;
 			return stop(r, rc, off, &here, err);
 		}
 		if (r->end_seen) {
@@ -623,40 +683,23 @@ static int walk(hwd_reader *r, hwd_error *err)
 					 (unsigned long long)(len - off), (unsigned long long)off);
 			return first ? first : stop(r, rc, off, &here, err);
 		}
-		if (len - off < HWD_CHUNK_HEADER_SIZE) {
-			rc = hwd__fail(&here, HWD_E_TRUNCATED, 0, off, "chunk.header",
-				       "file ends at offset 0x%llx inside a chunk header that starts at 0x%llx",
-				       (unsigned long long)len, (unsigned long long)off);
-			return first ? first : stop(r, rc, off, &here, err);
-		}
-		uint32_t kind = hwd_get_le32(d + off), crc = hwd_get_le32(d + off + 4);
-		uint64_t plen = hwd_get_le64(d + off + 8), room = len - off - HWD_CHUNK_HEADER_SIZE;
-		const char *name = hwd__chunk_kind_name(kind);
-		if (plen > HWD_CHUNK_MAX) {
-			rc = HWD_CORRUPT(&here, off + 8, "chunk.length", "%s chunk at 0x%llx declares %llu payload "
-					 "bytes, over the %llu-byte limit", name, (unsigned long long)off,
-					 (unsigned long long)plen, (unsigned long long)HWD_CHUNK_MAX);
-			report(r, off, kind, plen, 0, 0);
-			return first ? first : stop(r, rc, off, &here, err);
-		}
-		if (plen > room || hwd__pad8(plen) > room - plen) {
-			rc = hwd__fail(&here, HWD_E_TRUNCATED, 0, off + 8, "chunk.length",
-				       "file ends at offset 0x%llx inside %s %s chunk that starts at 0x%llx and "
-				       "declares %llu payload bytes", (unsigned long long)len,
-				       name[0] == 'E' || name[0] == 'O' || name[0] == 'u' ? "an" : "a", name,
-				       (unsigned long long)off, (unsigned long long)plen);
-			report(r, off, kind, plen, 0, 0);
+		uint32_t kind;
+		uint64_t plen;
+		if ((rc = hwd__chunk_frame(d, len, off, &kind, &plen, &here))) {
+			if (len - off >= HWD_CHUNK_HEADER_SIZE)
+				report(r, off, kind, plen, 0, 0);
 			return first ? first : stop(r, rc, off, &here, err);
 		}
 		const uint8_t *p = d + off + HWD_CHUNK_HEADER_SIZE;
-		uint32_t have = hwd_crc32c(0, p, (size_t)plen);
 		uint64_t nrec = 0;
-		if (have != crc) {
-			rc = HWD_CORRUPT(&here, off + 4, "chunk.crc32c", "%s chunk at 0x%llx (%llu bytes) has CRC32C "
-					 "0x%08x, but its payload's is 0x%08x", name, (unsigned long long)off,
-					 (unsigned long long)plen, crc, have);
-		} else if (first) {
-			rc = 0; /* after the first problem, later contents are not judged */
+		/* An image's CRCs were checked on the stored bytes by inflation. */
+		rc = r->image ? 0 : hwd__chunk_crc(d, off, kind, plen, &here);
+		if (rc || first) {
+			/* after the first problem, later contents are not judged */
+		} else if (kind & HWD_CHUNK_COMPRESSED) { /* never in an image: inflation clears the bit */
+			rc = HWD_CORRUPT(&here, off, "chunk.kind", "compressed %s chunk at 0x%llx in a file whose "
+					 "header does not announce compression (flags bit 1)",
+					 hwd__chunk_kind_name(kind & HWD_CHUNK_KIND_MASK), (unsigned long long)off);
 		} else {
 			uint64_t nstrs = r->nstrs, nmeta = r->nmeta, ncont = r->ncontents;
 			rc = check_payload(r, kind, off, p, plen, &nrec, &here);
@@ -738,10 +781,20 @@ int hwd__reader_open(const void *data, size_t len, void *map, size_t map_len, un
 	r->user = user;
 	for (uint32_t k = 0; k < HWD_CHUNK_KIND__NEXT; k++)
 		r->t[k].recsize = record_size[k];
-	if ((rc = parse_header(r, err)) || (rc = walk(r, err)) ||
+	if ((rc = parse_header(r, err)))
+		goto fail;
+	if (r->file_flags & HWD_FLAG_COMPRESSED) {
+		if ((rc = hwd__inflate(data, len, r->header_size, !!(flags & HWD__OPEN_CHECK), &r->img, err)))
+			goto fail;
+		r->image = 1;
+		r->data = r->img.data;
+		r->len = r->img.len;
+	}
+	if ((rc = walk(r, err)) ||
 	    (rc = check_references(r, r->damage.partial || (flags & HWD_OPEN_SALVAGE), err))) {
-		hwd_reader_close(r);
-		return rc;
+		if (err && r->image && !r->err_stored)
+			error_to_stored(r, err);
+		goto fail;
 	}
 	r->damage.end_seen = r->end_seen;
 	r->damage.chunks_read = r->chunks;
@@ -754,6 +807,9 @@ int hwd__reader_open(const void *data, size_t len, void *map, size_t map_len, un
 	}
 	*out = r;
 	return 0;
+fail:
+	hwd_reader_close(r);
+	return rc;
 }
 
 int hwd__map_file(const char *path, const void **data, size_t *len, void **map, size_t *map_len,
@@ -826,6 +882,7 @@ void hwd_reader_close(hwd_reader *r)
 	free(r->contents);
 	if (r->map)
 		munmap(r->map, r->map_len);
+	hwd__image_free(&r->img);
 	free(r);
 }
 

@@ -7,6 +7,8 @@
  * else: a file cut at any chunk boundary is therefore self-consistent (docs/format.md,
  * "Truncation"). The file is built under a 0600 temporary name and renamed into place by
  * hwd_writer_finish(), so the final path never names a half-written snapshot.
+ * With compress_level set, each chunk's payload is compressed on its way out (one zstd frame
+ * per chunk, so a cut file still loses only the chunk it cuts) unless it would not shrink.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "hwd-internal.h"
 #include "intern.h"
@@ -35,6 +38,9 @@ struct hwd_writer {
 	char *tmp;                /* temporary path while writing */
 	uint32_t chunk_bytes;
 	int with_contents;
+	ZSTD_CCtx *zc;            /* NULL: chunks are stored uncompressed */
+	uint8_t *zbuf;            /* compressed payload of the chunk being written */
+	size_t zcap;
 
 	uint64_t off;             /* bytes written so far */
 	uint64_t chunks;          /* chunks written so far */
@@ -117,18 +123,66 @@ static int write_all(hwd_writer *w, const void *p, size_t n)
 	return 0;
 }
 
-/* Writes one chunk: header, `head` (the run/strings header, may be empty), body, padding. */
+/* Compresses head + body into w->zbuf as a compression header and one zstd frame that
+ * declares its content size. Returns the stored payload length, or 0 when compressing would
+ * not shrink the payload (the chunk is then stored plain); -1 after a failure (in w). */
+static int64_t compress_chunk(hwd_writer *w, const void *head, size_t head_len, const void *body,
+			      size_t body_len)
+{
+	size_t raw = head_len + body_len, need = sizeof(hwd_compress_header) + ZSTD_compressBound(raw);
+	if (need > w->zcap) {
+		uint8_t *nb = realloc(w->zbuf, need);
+		if (!nb)
+			return fail(w, HWD_E_NOMEM, 0, "allocating the compression buffer failed%s", ""), -1;
+		w->zbuf = nb;
+		w->zcap = need;
+	}
+	ZSTD_outBuffer out = { w->zbuf + sizeof(hwd_compress_header), need - sizeof(hwd_compress_header), 0 };
+	ZSTD_inBuffer in[2] = { { head, head_len, 0 }, { body, body_len, 0 } };
+	size_t zr = ZSTD_CCtx_reset(w->zc, ZSTD_reset_session_only);
+	if (!ZSTD_isError(zr))
+		zr = ZSTD_CCtx_setPledgedSrcSize(w->zc, raw);
+	if (!ZSTD_isError(zr))
+		zr = ZSTD_compressStream2(w->zc, &out, &in[0], ZSTD_e_continue);
+	while (!ZSTD_isError(zr)) { /* out has ZSTD_compressBound room: one pass normally ends it */
+		zr = ZSTD_compressStream2(w->zc, &out, &in[1], ZSTD_e_end);
+		if (!zr || out.pos == out.size)
+			break;
+	}
+	if (ZSTD_isError(zr) || zr != 0 || in[0].pos != head_len || in[1].pos != body_len)
+		return fail(w, HWD_E_NOMEM, 0, "compressing a chunk failed (zstd: %s)",
+			    ZSTD_isError(zr) ? ZSTD_getErrorName(zr) : "output did not fit"), -1;
+	if (sizeof(hwd_compress_header) + out.pos >= raw)
+		return 0;
+	hwd_put_le32(w->zbuf, HWD_CODEC_ZSTD);
+	hwd_put_le32(w->zbuf + 4, 0);
+	hwd_put_le64(w->zbuf + 8, raw);
+	return (int64_t)(sizeof(hwd_compress_header) + out.pos);
+}
+
+/* Writes one chunk: header, `head` (the run/strings header, may be empty), body, padding;
+ * compressed when the writer compresses, the chunk shrinks, and it is not END (which stays
+ * plain so that the totals can be read without a decompressor). */
 static int write_chunk(hwd_writer *w, uint32_t kind, const void *head, size_t head_len,
 		       const void *body, size_t body_len)
 {
 	static const uint8_t zeros[8];
 	uint8_t h[HWD_CHUNK_HEADER_SIZE];
 	uint64_t len = (uint64_t)head_len + body_len;
-	uint32_t crc = hwd_crc32c(hwd_crc32c(0, head, head_len), body, body_len);
+	int64_t zlen = w->zc && kind != HWD_CHUNK_END ? compress_chunk(w, head, head_len, body, body_len) : 0;
 	int rc;
 
+	if (zlen < 0)
+		return w->failed;
+	if (zlen > 0) { /* the stored payload is the compression header and frame in zbuf */
+		kind |= HWD_CHUNK_COMPRESSED;
+		head = w->zbuf;
+		head_len = (size_t)zlen;
+		body_len = 0;
+		len = (uint64_t)zlen;
+	}
 	hwd_put_le32(h, kind);
-	hwd_put_le32(h + 4, crc);
+	hwd_put_le32(h + 4, hwd_crc32c(hwd_crc32c(0, head, head_len), body, body_len));
 	hwd_put_le64(h + 8, len);
 	if ((rc = write_all(w, h, sizeof h)) || (rc = write_all(w, head, head_len)) ||
 	    (rc = write_all(w, body, body_len)) || (rc = write_all(w, zeros, hwd__pad8(len))))
@@ -220,6 +274,8 @@ static void writer_free(hwd_writer *w)
 {
 	for (int k = 0; k < HWD_CHUNK_KIND__NEXT; k++)
 		free(w->buf[k].data);
+	ZSTD_freeCCtx(w->zc);
+	free(w->zbuf);
 	hwd__strtab_free(&w->strings);
 	hwd__typetab_free(&w->types);
 	free(w->path);
@@ -270,9 +326,23 @@ int hwd_writer_open(const char *path, const hwd_writer_options *opt, hwd_writer 
 		return hwd__fail(err, HWD_E_USAGE, 0, 0, "chunk_bytes", "chunk size %u is over the %llu-byte limit",
 				 o.chunk_bytes, (unsigned long long)HWD_CHUNK_MAX - 16);
 
+	if (o.compress_level && (o.compress_level < ZSTD_minCLevel() || o.compress_level > ZSTD_maxCLevel()))
+		return hwd__fail(err, HWD_E_USAGE, 0, 0, "compress_level", "compression level %d is not 0 (off) "
+				 "or a zstd level from %d to %d", o.compress_level, ZSTD_minCLevel(),
+				 ZSTD_maxCLevel());
+
 	if (!(w = calloc(1, sizeof *w)))
 		return hwd__fail(err, HWD_E_NOMEM, ENOMEM, 0, NULL, "out of memory");
 	w->fd = -1;
+	/* The window cap keeps every reader's decoder memory bounded (docs/format.md). */
+	if (o.compress_level &&
+	    (!(w->zc = ZSTD_createCCtx()) ||
+	     ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, o.compress_level)) ||
+	     ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_windowLog, HWD_ZSTD_WINDOW_LOG_MAX)) ||
+	     ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_contentSizeFlag, 1)))) {
+		writer_free(w);
+		return hwd__fail(err, HWD_E_NOMEM, ENOMEM, 0, NULL, "out of memory for the zstd compressor");
+	}
 	w->chunk_bytes = o.chunk_bytes;
 	w->with_contents = !!o.with_contents;
 	if (strcmp(path, "-") == 0) {
@@ -301,10 +371,10 @@ int hwd_writer_open(const char *path, const hwd_writer_options *opt, hwd_writer 
 	}
 
 	hwd_put_le16(h + 8, HWD_VERSION_MAJOR);
-	hwd_put_le16(h + 10, HWD_VERSION_MINOR);
+	hwd_put_le16(h + 10, w->zc ? 1 : 0); /* the lowest minor with the features used */
 	hwd_put_le32(h + 12, HWD_HEADER_SIZE);
 	hwd_put_le32(h + 16, o.pointer_size);
-	hwd_put_le32(h + 20, w->with_contents ? HWD_FLAG_CONTENTS : 0);
+	hwd_put_le32(h + 20, (w->with_contents ? HWD_FLAG_CONTENTS : 0) | (w->zc ? HWD_FLAG_COMPRESSED : 0));
 	hwd_put_le64(h + 24, 0);
 	if (write_all(w, h, sizeof h) ||
 	    (o.producer && hwd_writer_meta_str(w, "producer", o.producer))) {

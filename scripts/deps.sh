@@ -22,7 +22,7 @@ heapwalk_check_go() {
 }
 
 HEAPWALK_PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdwarf-dev libelf-dev libglib2.0-dev \
-libcmocka-dev zlib1g-dev gdb python3 procps clang libclang-rt-14-dev"
+libcmocka-dev zlib1g-dev libzstd-dev gdb python3 procps clang libclang-rt-14-dev"
 
 heapwalk_install_deps() {
 	missing=""
@@ -41,6 +41,25 @@ heapwalk_install_deps() {
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# heapwalk_install_node_tools: Node.js and npm (Debian 12's nodejs 18 is enough) when node is
+# missing, then the reference tools the V8 tests compare against (tests/v8/node/package.json,
+# pinned by its package-lock.json; install scripts skipped: none is needed, and puppeteer's would
+# download Chrome).
+heapwalk_install_node_tools() {
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "heapwalk: node and npm are missing; run this as root or apt-get install nodejs npm." >&2
+			return 1
+		fi
+		echo "heapwalk: installing nodejs npm"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
+	if [ ! -d tests/v8/node/node_modules ] || [ tests/v8/node/package-lock.json -nt tests/v8/node/node_modules ]; then
+		(cd tests/v8/node && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+	fi
 }
 
 # heapwalk_build DIR [meson options...]: configures DIR once, then builds it.

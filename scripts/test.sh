@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 heapwalk_check_go
 heapwalk_install_deps
+heapwalk_install_node_tools
 
 heapwalk_build build
 meson test -C build --print-errorlogs --num-processes 2

@@ -332,6 +332,15 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			munmap(t->heap.arena + t->heap.cap, t->heap.tail);
 			t->heap.tail = 0;
 		}
+		/* A PIE's type descriptors and tables hold pointers relocated at load time, so the
+		 * file's bytes are not the target's: copy its mapped segments from the target. They
+		 * do not change after startup, so this needs no pause. */
+		if (ok && hw_elf_is_pie(t->elf)) {
+			gsize nseg;
+			const hw_elf_segment *seg = hw_elf_segments(t->elf, &nseg);
+			for (gsize i = 0; i < nseg && ok; i++)
+				ok = hw_memimage_copy_mapped(image, live, seg[i].vaddr + t->bias, seg[i].memsz, NULL, error);
+		}
 		res->warning = why;
 		if (!ok) {
 			if (image)
@@ -404,6 +413,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	rc |= hwd_writer_meta_u64(w, "mem.heap_alloc", wk->objects.slot_bytes);
 	rc |= hwd_writer_meta_u64(w, "mem.heap_objects", wk->objects.n);
 	rc |= hwd_writer_meta_u64(w, "mem.spans_in_use", t->pause.spans.n);
+	rc |= hwd_writer_meta_u64(w, "walk.spans_unexpected_nelems", t->pause.spans.n_odd_nelems);
 	rc |= hwd_writer_meta_u64(w, "walk.pointer_words", wk->st.ptr_words);
 	rc |= hwd_writer_meta_u64(w, "walk.nonheap_pointer_words", wk->st.nonheap_words);
 	rc |= hwd_writer_meta_u64(w, "walk.free_slot_pointer_words", wk->st.free_slot_words);
@@ -437,7 +447,7 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	if (!wk.pcln)
 		goto out;
 	wk.types = gr_types_new(&mem, &t->L.abi, md.types, md.etypes);
-	hwd_writer_options wo = { "heapwalk (go dumper)", 8, 0, 0 };
+	hwd_writer_options wo = { .producer = "heapwalk (go dumper)", .pointer_size = 8 };
 	hwd_error herr;
 	if (hwd_writer_open(opt->output, &wo, &wk.w, &herr) != 0) {
 		g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot create %s: %s", opt->output, herr.message);

@@ -18,13 +18,16 @@
 /*  X(ident,       "name",        "synopsis (after the name)",                          "summary") */
 #define HW_COMMANDS(X) \
 	X(dump,        "dump",        "(--pid PID | --core CORE [--exe EXE]) -o FILE",      "capture a snapshot of a Go program (live or core)") \
+	X(import,      "import",      "FORMAT FILE [--exe EXE] -o FILE",                    "a foreign heap dump (go-heapdump) as a snapshot") \
 	X(info,        "info",        "SNAP",                                               "metadata, totals, roots and goroutines of a snapshot") \
 	X(histogram,   "histogram",   "SNAP [--limit N] [--sort count|bytes|retained]",     "objects, bytes and retained bytes per type") \
 	X(top,         "top",         "SNAP [--depth D] [--limit N]",                       "the dominator tree, biggest first") \
 	X(retained_by, "retained-by", "TYPE SNAP [--limit N]",                              "who keeps the objects of TYPE alive (grouped paths)") \
 	X(path,        "path",        "ADDR SNAP",                                          "the shortest path from a GC root to an object") \
+	X(pprof,       "pprof",       "SNAP -o FILE [--mode dominators|paths]",             "the heap as a pprof profile: stacks are retention paths") \
 	X(graph,       "graph",       "SNAP [--format dot|jsonl] [--from ADDR --depth D]",  "the object graph, for other tools") \
-	X(check,       "check",       "SNAP",                                               "check a snapshot file chunk by chunk")
+	X(check,       "check",       "SNAP",                                               "check a snapshot file chunk by chunk") \
+	X(v8nodes,     "v8nodes",     "FILE.heapsnapshot [--v8-rules devtools|memlab]",     "per-node retained sizes and dominators of a V8 snapshot (TSV)")
 
 typedef struct hw_command hw_command;
 struct hw_command {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "exit.h"
+#include "import/v8-import.h"
 
 G_DEFINE_QUARK(hw-snapshot-error-quark, hw_snapshot_error)
 
@@ -25,6 +26,14 @@ hwd_reader *hw_snapshot_open(const char *path, gboolean salvage, GError **error)
 {
 	hwd_error e = { 0 };
 	hwd_reader *r = NULL;
+
+	/* A V8 .heapsnapshot is converted on the fly, under DevTools' rules (docs/v8.md). */
+	if (hw_v8_sniff_file(path)) {
+		g_autoptr(GError) v8_error = NULL;
+		if (!(r = hw_v8_open_file(path, HW_V8_RULES_DEVTOOLS, &v8_error)))
+			g_set_error(error, HW_SNAPSHOT_ERROR, -HWD_E_FORMAT, "%s", v8_error->message);
+		return r;
+	}
 
 	if (hwd_reader_open(path, salvage ? HWD_OPEN_SALVAGE : 0, &r, &e) < 0) {
 		hw_snapshot_set_error(error, path, &e);

@@ -67,7 +67,6 @@ gboolean gr_goroutines_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, 
 		g.stack_hi = gr_le64(gb + L->g_stack_hi);
 		g.sched_sp = gr_le64(gb + L->g_sched_sp);
 		g.sched_pc = gr_le64(gb + L->g_sched_pc);
-		g.sched_bp = gr_le64(gb + L->g_sched_bp);
 		g.sched_ctxt = gr_le64(gb + L->g_sched_ctxt);
 		g.syscallsp = gr_le64(gb + L->g_syscallsp);
 		g.syscallpc = gr_le64(gb + L->g_syscallpc);

@@ -139,6 +139,9 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	L->specialfinalizer_fn = member(&l, "runtime.specialfinalizer", "fn");
 	L->kind_finalizer = constant(&l, "runtime._KindSpecialFinalizer");
 	L->kind_cleanup = constant_opt(&l, "runtime._KindSpecialCleanup", -1);
+	L->kind_weak = constant_opt(&l, "runtime._KindSpecialWeakHandle", -1);
+	if (L->kind_weak >= 0)
+		L->specialweak_handle = member(&l, "runtime.specialWeakHandle", "handle");
 	if (L->kind_cleanup >= 0) {
 		if (member_opt(&l, "runtime.specialCleanup", "cleanup.fn", &L->specialcleanup_fn)) {
 			L->has_cleanup_arg = member_opt(&l, "runtime.specialCleanup", "cleanup.arg",
@@ -182,7 +185,6 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	L->g_stack_hi = member(&l, "runtime.g", "stack.hi");
 	L->g_sched_sp = member(&l, "runtime.g", "sched.sp");
 	L->g_sched_pc = member(&l, "runtime.g", "sched.pc");
-	L->g_sched_bp = member(&l, "runtime.g", "sched.bp");
 	L->g_sched_ctxt = member(&l, "runtime.g", "sched.ctxt");
 	L->g_syscallsp = member(&l, "runtime.g", "syscallsp");
 	L->g_syscallpc = member(&l, "runtime.g", "syscallpc");
@@ -210,8 +212,6 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	L->md_ebss = member(&l, "runtime.moduledata", "ebss");
 	L->md_gcdatamask = member(&l, "runtime.moduledata", "gcdatamask");
 	L->md_gcbssmask = member(&l, "runtime.moduledata", "gcbssmask");
-	L->md_types = member(&l, "runtime.moduledata", "types");
-	L->md_etypes = member(&l, "runtime.moduledata", "etypes");
 	L->md_next = member(&l, "runtime.moduledata", "next");
 	L->bitvector_n = member(&l, "runtime.bitvector", "n");
 	L->bitvector_bytedata = member(&l, "runtime.bitvector", "bytedata");
@@ -221,7 +221,6 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	L->defer_heap = member(&l, "runtime._defer", "heap");
 
 	L->span_in_use = constant(&l, "runtime.mSpanInUse");
-	L->span_manual = constant(&l, "runtime.mSpanManual");
 	L->g_idle = constant(&l, "runtime._Gidle");
 	L->g_runnable = constant(&l, "runtime._Grunnable");
 	L->g_running = constant(&l, "runtime._Grunning");

@@ -38,7 +38,8 @@ typedef struct gr_layout {
 	uint64_t specialcleanup_arg;         /* 1.25+ cleanup.arg */
 	uint64_t specialcleanup_call;        /* 1.25+ cleanup.call */
 	bool has_cleanup_arg;                /* 1.25+: the cleanupFn fields above exist */
-	int64_t kind_finalizer, kind_cleanup; /* -1 when the target has no such kind */
+	uint64_t specialweak_handle;         /* specialWeakHandle.handle (1.23+) */
+	int64_t kind_finalizer, kind_cleanup, kind_weak; /* -1 when the target has no such kind */
 
 	/* queued finalizers: runtime.allfin, a list of finBlock (finblock before 1.25) */
 	uint64_t allfin, finblock_alllink, finblock_cnt, finblock_fin, finblock_cap;
@@ -50,7 +51,7 @@ typedef struct gr_layout {
 
 	/* runtime.g */
 	uint64_t g_size;
-	uint64_t g_stack_lo, g_stack_hi, g_sched_sp, g_sched_pc, g_sched_bp, g_sched_ctxt;
+	uint64_t g_stack_lo, g_stack_hi, g_sched_sp, g_sched_pc, g_sched_ctxt;
 	uint64_t g_syscallsp, g_syscallpc, g_atomicstatus, g_goid, g_waitsince, g_waitreason;
 	uint64_t g_gopc, g_startpc, g_m, g_defer;
 
@@ -59,14 +60,14 @@ typedef struct gr_layout {
 
 	/* runtime.moduledata */
 	uint64_t md_size, md_data, md_edata, md_bss, md_ebss, md_gcdatamask, md_gcbssmask;
-	uint64_t md_types, md_etypes, md_next;
+	uint64_t md_next;
 	uint64_t bitvector_n, bitvector_bytedata;
 
 	/* runtime._defer */
 	uint64_t defer_fn, defer_link, defer_heap;
 
 	/* constants */
-	int64_t span_in_use, span_manual;
+	int64_t span_in_use;
 	int64_t g_idle, g_runnable, g_running, g_syscall, g_waiting, g_dead, g_copystack,
 	        g_preempted, g_deadextra, g_scan;
 	uint64_t min_size_for_malloc_header, malloc_header_size;

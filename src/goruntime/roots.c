@@ -7,8 +7,9 @@
  * Specials (go-runtime-internals.md §4.3): a finalizer keeps alive what its object points to
  * and its function; a cleanup its function and argument. The object itself stays collectable,
  * so it is not a root. Finalizers and cleanups already queued to run (runtime.allfin,
- * runtime.gcCleanups; §4.2) hold their objects strongly. Registers of every thread are
- * conservative roots.
+ * runtime.gcCleanups; §4.2) hold their objects strongly. A weak pointer's special keeps its
+ * handle (a noscan word holding the target's address) alive, not the target. Registers of
+ * every thread are conservative roots.
  */
 #include "goruntime/walk.h"
 
@@ -59,6 +60,8 @@ gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GE
 	need = MAX(need, L->specialfinalizer_fn + 8);
 	if (L->kind_cleanup >= 0)
 		need = MAX(need, MAX(L->specialcleanup_fn, MAX(L->specialcleanup_arg, L->specialcleanup_call)) + 8);
+	if (L->kind_weak >= 0)
+		need = MAX(need, L->specialweak_handle + 8);
 	if (need > sizeof buf) {
 		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "runtime.special records larger than expected");
 		return FALSE;
@@ -90,6 +93,10 @@ gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GE
 					sc.words[1] = gr_le64(buf + L->specialcleanup_arg);
 					sc.words[2] = gr_le64(buf + L->specialcleanup_call);
 				}
+				g_array_append_val(p->specials, sc);
+			} else if (L->kind_weak >= 0 && kind == L->kind_weak) {
+				sc.kind = GR_WEAK_HANDLE;
+				sc.words[0] = gr_le64(buf + L->specialweak_handle);
 				g_array_append_val(p->specials, sc);
 			}
 			sp = gr_le64(buf + L->special_next);
@@ -318,15 +325,16 @@ static gboolean finalized_referents(gr_walk *w, uint64_t obj, uint32_t name, GEr
 gboolean gr_roots_emit_specials(gr_walk *w, GError **error)
 {
 	/* Root names per kind and word (gr_special.words). */
-	static const char *const names[4][4] = {
+	static const char *const names[5][4] = {
 		[GR_FINALIZER] = { "finalizer function" },
 		[GR_CLEANUP] = { "cleanup function", "cleanup argument", "cleanup call" },
 		[GR_QUEUED_FINALIZER] = { "queued finalizer function", "object queued for finalization",
 		                          "queued finalizer argument type", "queued finalizer object type" },
 		[GR_QUEUED_CLEANUP] = { "queued cleanup call", "queued cleanup function", "queued cleanup argument" },
+		[GR_WEAK_HANDLE] = { "weak pointer handle" },
 	};
-	uint32_t ids[4][4] = { { 0 } };
-	for (int k = 0; k < 4; k++)
+	uint32_t ids[5][4] = { { 0 } };
+	for (int k = 0; k < 5; k++)
 		for (int j = 0; j < 4; j++)
 			ids[k][j] = names[k][j] ? hwd_writer_cstring(w->w, names[k][j]) : 0;
 	uint32_t fin = hwd_writer_cstring(w->w, "finalizer");
@@ -334,7 +342,8 @@ gboolean gr_roots_emit_specials(gr_walk *w, GError **error)
 	for (guint i = 0; i < sp->len; i++) {
 		const gr_special *s = &g_array_index(sp, gr_special, i);
 		for (int j = 0; j < 4; j++)
-			if (s->words[j] && !gr_walk_root(w, HWD_ROOT_FINALIZER, 0, ids[s->kind][j], s->obj, s->words[j],
+			if (s->words[j] && !gr_walk_root(w, s->kind == GR_WEAK_HANDLE ? HWD_ROOT_OTHER : HWD_ROOT_FINALIZER,
+			                                 0, ids[s->kind][j], s->obj, s->words[j],
 			                                 HWD_NONE, HWD_NONE, error))
 				return FALSE;
 		if (s->kind == GR_FINALIZER && !finalized_referents(w, s->obj, fin, error))

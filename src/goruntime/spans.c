@@ -42,7 +42,8 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 	GArray *spans = g_array_new(FALSE, FALSE, sizeof(gr_span));
 	GByteArray *bits = g_byte_array_new();
 	guint8 *ms = g_malloc(L->span_size);
-	guint8 *mark = g_malloc(8192);
+	/* Bitmaps of at most 65535 slots (nelems is a uint16). */
+	guint8 *mark = g_malloc(8192), *raw = g_malloc(8192);
 	for (uint64_t i = 0; i < n; i++) {
 		if (!gr_mem_read(mem, ptrs[i], ms, L->span_size, "runtime.mspan", error))
 			goto fail;
@@ -78,8 +79,13 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 		size_t nb = (s.nelems + 7u) / 8u;
 		s.bits_off = bits->len;
 		g_byte_array_set_size(bits, bits->len + 2 * nb);
+		if (s.freeindexforscan > s.nelems) {
+			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "mspan at 0x%" G_GINT64_MODIFIER "x has "
+			            "freeIndexForScan %u past nelems %u", (guint64)ptrs[i], s.freeindexforscan, s.nelems);
+			goto fail;
+		}
 		uint8_t *b = bits->data + s.bits_off, *pub = b + nb;
-		if (!gr_mem_read(mem, gr_le64(ms + L->span_allocbits), b, nb, "mspan.allocBits", error))
+		if (!gr_mem_read(mem, gr_le64(ms + L->span_allocbits), raw, nb, "mspan.allocBits", error))
 			goto fail;
 		if (s.sweepgen == hsg - 1) {
 			/* Mid-sweep: allocBits may be the old ones while freeindex is already 0. */
@@ -88,30 +94,25 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 			if (!gr_mem_read(mem, gr_le64(ms + L->span_gcmarkbits), mark, nb, "mspan.gcmarkBits", error))
 				goto fail;
 			for (size_t k = 0; k < nb; k++)
-				b[k] |= mark[k];
+				raw[k] |= mark[k];
 		}
-		/* Fold the freeindex rules in, and clear bits past nelems, so that each bitmap
+		/* Fold the freeindex rules in (bits past nelems stay clear), so that each bitmap
 		 * alone answers its question. */
-		memcpy(pub, b, nb);
+		memset(b, 0, 2 * nb);
 		for (uint32_t j = 0; j < s.nelems; j++) {
-			if (j < s.freeindex)
+			if (gr_slot_allocated(raw, s.freeindex, j))
 				b[j / 8] |= (uint8_t)(1u << (j % 8));
-			if (j < s.freeindexforscan)
+			if (gr_slot_allocated(raw, s.freeindexforscan, j))
 				pub[j / 8] |= (uint8_t)(1u << (j % 8));
 		}
-		for (uint32_t j = s.nelems; j < nb * 8; j++) {
-			b[j / 8] &= (uint8_t)~(1u << (j % 8));
-			pub[j / 8] &= (uint8_t)~(1u << (j % 8));
-		}
-		if (s.freeindexforscan > s.nelems) {
-			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "mspan at 0x%" G_GINT64_MODIFIER "x has "
-			            "freeIndexForScan %u past nelems %u", (guint64)ptrs[i], s.freeindexforscan, s.nelems);
-			goto fail;
-		}
+		if (gr_span_sizeclass(&s) != 0 &&
+		    s.nelems != gr_span_expected_nelems(s.elemsize, s.npages, !gr_span_noscan(&s), L->greentea))
+			out->n_odd_nelems++;
 		g_array_append_val(spans, s);
 	}
 	g_free(ms);
 	g_free(mark);
+	g_free(raw);
 	g_free(ptrs);
 	out->n = spans->len;
 	out->v = (gr_span *)g_array_free(spans, FALSE);
@@ -130,6 +131,7 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 fail:
 	g_free(ms);
 	g_free(mark);
+	g_free(raw);
 	g_free(ptrs);
 	g_array_free(spans, TRUE);
 	g_byte_array_free(bits, TRUE);

@@ -37,6 +37,8 @@ typedef struct gr_spans {
 	size_t bits_len;
 	uint32_t heap_sweepgen;  /* mheap_.sweepgen */
 	size_t n_mid_sweep;      /* spans at h-1 (a consistency warning) */
+	size_t n_odd_nelems;     /* small spans whose nelems differs from mheap.initSpan's formula
+	                          * (a sign that the layout rules do not fit this runtime) */
 	uint64_t n_all;          /* entries of allspans, any state */
 } gr_spans;
 

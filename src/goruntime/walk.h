@@ -21,7 +21,7 @@
 #include "target/thread.h"
 
 typedef struct gr_g {
-	uint64_t addr, goid, stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_ctxt;
+	uint64_t addr, goid, stack_lo, stack_hi, sched_sp, sched_pc, sched_ctxt;
 	uint64_t syscallsp, syscallpc, gopc, startpc, m, defer;
 	int64_t waitsince;
 	uint32_t status;        /* atomicstatus without _Gscan */
@@ -40,6 +40,7 @@ typedef enum gr_special_kind {
 	GR_CLEANUP,            /* fn, arg and call (1.25+) */
 	GR_QUEUED_FINALIZER,   /* fn, arg (the object to finalize), fint, ot */
 	GR_QUEUED_CLEANUP,     /* call, fn, arg */
+	GR_WEAK_HANDLE,        /* the handle (its target is held weakly, through a uintptr) */
 } gr_special_kind;
 
 typedef struct gr_special {

@@ -12,7 +12,13 @@
 
 #include "testgraph.h"
 #include "dominators.h"
+#include "domtree-private.h"
 #include "retained.h"
+
+/* Bucket caps for hw_domtree_compute_windowed(): one back/cross edge per window, and three.
+ * Every result must be the same as with the default cap (one window on these graphs). */
+static const uint64_t caps[] = { 1, 3 };
+#define N_CAPS (sizeof(caps) / sizeof(caps[0]))
 
 static void check_against_oracle(tg_graph *t)
 {
@@ -24,6 +30,14 @@ static void check_against_oracle(tg_graph *t)
 	assert_non_null(d);
 	if (!hw_domtree_check(d, &err))
 		fail_msg("hw_domtree_check: %s", err->message);
+	hw_domtree *win[N_CAPS];
+	for (size_t c = 0; c < N_CAPS; c++) {
+		win[c] = hw_domtree_compute_windowed(g, caps[c], NULL, NULL, &err);
+		assert_non_null(win[c]);
+	}
+	/* The computation borrows the graph's first-edge index: it must come back intact. */
+	if (!hw_graph_check(g, &err))
+		fail_msg("hw_graph_check after the dominators: %s", err->message);
 	uint32_t n = t->objects->len;
 	guint8 *reach = g_new(guint8, n + 1), *without = g_new(guint8, n + 1);
 	guint8 *dom = tg_dominance(t);
@@ -31,10 +45,15 @@ static void check_against_oracle(tg_graph *t)
 	uint64_t rc = 0, rb = 0, uc = 0, ub = 0;
 	for (uint32_t w = 0; w < n; w++) {
 		uint64_t size = g_array_index(t->objects, hwd_object, w).size;
-		assert_int_equal(hw_domtree_idom(d, w), tg_idom(t, dom, reach, w));
+		uint32_t want_idom = tg_idom(t, dom, reach, w);
+		assert_int_equal(hw_domtree_idom(d, w), want_idom);
+		for (size_t c = 0; c < N_CAPS; c++)
+			assert_int_equal(hw_domtree_idom(win[c], w), want_idom);
 		if (!reach[w]) {
 			uc++, ub += size;
 			assert_int_equal(hw_retained_size(d, w), 0);
+			for (size_t c = 0; c < N_CAPS; c++)
+				assert_int_equal(hw_retained_size(win[c], w), 0);
 			continue;
 		}
 		rc++, rb += size;
@@ -44,6 +63,8 @@ static void check_against_oracle(tg_graph *t)
 			if (reach[x] && !without[x] && x != w)
 				freed += g_array_index(t->objects, hwd_object, x).size;
 		assert_int_equal(hw_retained_size(d, w), freed);
+		for (size_t c = 0; c < N_CAPS; c++)
+			assert_int_equal(hw_retained_size(win[c], w), freed);
 	}
 	hw_heap_totals tot = hw_domtree_totals(d);
 	assert_int_equal(tot.reachable_count, rc);
@@ -68,6 +89,8 @@ static void check_against_oracle(tg_graph *t)
 	g_free(dom);
 	g_free(reach);
 	g_free(without);
+	for (size_t c = 0; c < N_CAPS; c++)
+		hw_domtree_free(win[c]);
 	hw_domtree_free(d);
 	hw_graph_free(g);
 }

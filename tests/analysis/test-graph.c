@@ -22,7 +22,7 @@ static char *write_snapshot(tg_graph *t)
 	int fd = g_mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	hwd_writer_options opt = { "test-graph", 8, 256, 0 };
+	hwd_writer_options opt = { .producer = "test-graph", .pointer_size = 8, .chunk_bytes = 256 };
 	hwd_writer *w;
 	hwd_error err;
 	if (hwd_writer_open(path, &opt, &w, &err) != 0)

@@ -2,7 +2,8 @@
  *
  * The oracle is the list of records the test itself generated; chunks are made tiny so that
  * every kind spans many chunk boundaries, and the same data is also read back with the
- * default chunk size.
+ * default chunk size. Each size is done plain and with zstd-compressed chunks (format 1.1),
+ * whose records must come back identical and still in place (8-aligned runs).
  */
 #include "testutil.h"
 #include "hwd-format.h"
@@ -37,10 +38,10 @@ static uint64_t next(void)
 	return rng;
 }
 
-static void write_snapshot(struct fixture *f, const char *path, uint32_t chunk_bytes)
+static void write_snapshot(struct fixture *f, const char *path, uint32_t chunk_bytes, int level)
 {
 	hwd_writer_options o = { .producer = "roundtrip test", .pointer_size = 8, .chunk_bytes = chunk_bytes,
-				 .with_contents = 1 };
+				 .with_contents = 1, .compress_level = level };
 	hwd_writer *w;
 	hwd_error err;
 	assert_int_equal(hwd_writer_open(path, &o, &w, &err), 0);
@@ -128,7 +129,7 @@ static void write_snapshot(struct fixture *f, const char *path, uint32_t chunk_b
 	assert_int_equal(hwd_writer_finish(w, &err), 0);
 }
 
-static void check_snapshot(struct fixture *f, const char *path, uint64_t min_runs)
+static void check_snapshot(struct fixture *f, const char *path, uint64_t min_runs, int level)
 {
 	hwd_reader *r;
 	hwd_error err;
@@ -139,6 +140,7 @@ static void check_snapshot(struct fixture *f, const char *path, uint64_t min_run
 	assert_int_equal(hwd_reader_damage(r)->partial, 0);
 	assert_int_equal(hwd_reader_damage(r)->end_seen, 1);
 	assert_int_equal(hwd_reader_version_major(r), 1);
+	assert_int_equal(hwd_reader_version_minor(r), level ? 1 : 0); /* plain files stay 1.0 */
 	assert_int_equal(hwd_reader_pointer_size(r), 8);
 	assert_true(hwd_reader_has_contents(r));
 
@@ -270,43 +272,79 @@ static void check_snapshot(struct fixture *f, const char *path, uint64_t min_run
 	hwd_reader_close(r);
 }
 
-static void roundtrip(uint32_t chunk_bytes)
+struct chunk_sizes { uint64_t chunks, compressed, stored, inflated; };
+
+static void count_chunk(const hwd_check_chunk *c, void *user)
+{
+	struct chunk_sizes *z = user;
+	z->chunks++;
+	z->compressed += c->compressed;
+	z->stored += c->stored_len;
+	z->inflated += c->payload_len;
+	assert_true(c->ok);
+	if (!c->compressed)
+		assert_int_equal(c->stored_len, c->payload_len);
+}
+
+/* Writes and checks the fixture with `chunk_bytes` and compression `level`; returns the
+ * file's size and the checker's per-chunk sums in *z. */
+static uint64_t roundtrip(uint32_t chunk_bytes, int level, struct chunk_sizes *z)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	char *dir = make_dir();
 	snprintf(f->path, sizeof f->path, "%s/snap.hwd", dir);
 	rng = 88172645463325252ull;
-	write_snapshot(f, f->path, chunk_bytes);
+	write_snapshot(f, f->path, chunk_bytes, level);
 	struct stat st;
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(dir_entries(dir), 1); /* no temporary file left behind */
-	check_snapshot(f, f->path, chunk_bytes && chunk_bytes < 1024 ? NOBJ * 24 / 1024 : 1);
+	check_snapshot(f, f->path, chunk_bytes && chunk_bytes < 1024 ? NOBJ * 24 / 1024 : 1, level);
 
 	/* the checker agrees and sees the same chunks */
 	hwd_error err;
-	assert_int_equal(hwd_check_file(f->path, NULL, NULL, &err), 0);
+	memset(z, 0, sizeof *z);
+	assert_int_equal(hwd_check_file(f->path, count_chunk, z, &err), 0);
 	free(f->edges);
 	free(f);
 	rm_dir(dir);
+	return (uint64_t)st.st_size;
+}
+
+/* Plain and compressed round trips of the same records; the compressed file's chunks are
+ * the plain file's chunks, payload for payload. */
+static void roundtrip_both(uint32_t chunk_bytes)
+{
+	struct chunk_sizes plain, packed;
+	uint64_t plain_size = roundtrip(chunk_bytes, 0, &plain);
+	uint64_t packed_size = roundtrip(chunk_bytes, HWD_COMPRESS_DEFAULT, &packed);
+	assert_int_equal(plain.compressed, 0);
+	assert_int_equal(packed.chunks, plain.chunks);
+	assert_int_equal(packed.inflated, plain.stored);
+	assert_true(packed.stored <= packed.inflated);
+	if (chunk_bytes == 0 || chunk_bytes >= 256) { /* big enough for zstd to win */
+		assert_true(packed.compressed > 0);
+		assert_true(packed_size < plain_size);
+	}
+	roundtrip(chunk_bytes, 19, &packed); /* a high level: same window cap, same records */
 }
 
 static void test_roundtrip_small_chunks(void **state)
 {
 	(void)state;
-	roundtrip(256);
+	roundtrip_both(256);
 }
 
 static void test_roundtrip_tiny_chunks(void **state)
 {
 	(void)state;
-	roundtrip(1); /* one record per chunk */
+	roundtrip_both(1); /* one record per chunk */
 }
 
 static void test_roundtrip_default_chunks(void **state)
 {
 	(void)state;
-	roundtrip(0);
+	roundtrip_both(0);
 }
 
 int main(void)

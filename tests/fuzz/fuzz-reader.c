@@ -4,13 +4,18 @@
  * every record through every accessor so that any out-of-bounds view the validation let
  * through is read, then runs the checker over it. Random bytes rarely carry a right CRC32C,
  * so each input is also run with every whole chunk's CRC recomputed: that lets mutations
- * reach the record checks behind the checksum, without weakening the library. Built as a libFuzzer binary with
- * -Dfuzz=true, and always as a replay test over corpus/reader/ (fuzz-replay.c).
+ * reach the record checks behind the checksum, without weakening the library. Compressed
+ * chunks (format 1.1) are reached twice: seeds hold compressed files, whose frames and
+ * compression headers the fuzzer mutates directly (the CRC repair covers them too), and each
+ * input is also run packed, with every whole plain chunk compressed, so that mutations of
+ * plain records reach the reader's checks through inflation. Built as a libFuzzer binary
+ * with -Dfuzz=true, and always as a replay test over corpus/reader/ (fuzz-replay.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "hwd.h"
 #include "hwd-format.h"
@@ -128,16 +133,60 @@ static void run(const uint8_t *data, size_t size)
 	sink += (uint64_t)hwd_check_memory(data, size, on_chunk, NULL, &err);
 }
 
+/* Returns a copy of buf with every whole uncompressed chunk but END compressed (flag bit 1
+ * set in the header), and the rest of the input copied as is; NULL if nothing to pack. */
+static uint8_t *pack(const uint8_t *buf, size_t size, size_t *out_len)
+{
+	uint64_t off = HWD_HEADER_SIZE, n = 0;
+	if (size < HWD_HEADER_SIZE || size > (1u << 20))
+		return NULL;
+	size_t cap = 2 * size + 4096;
+	uint8_t *out = malloc(cap);
+	if (!out)
+		return NULL;
+	memcpy(out, buf, HWD_HEADER_SIZE);
+	hwd_put_le32(out + 20, hwd_get_le32(out + 20) | HWD_FLAG_COMPRESSED);
+	while (size - off >= HWD_CHUNK_HEADER_SIZE) {
+		uint32_t word = hwd_get_le32(buf + off);
+		uint64_t plen = hwd_get_le64(buf + off + 8), whole = HWD_CHUNK_HEADER_SIZE + plen + (8 - plen % 8) % 8;
+		if (plen > size || whole > size - off || word == HWD_CHUNK_END || (word & HWD_CHUNK_COMPRESSED))
+			break;
+		if (HWD_HEADER_SIZE + n + 40 + ZSTD_compressBound(plen) + (size - off) > cap)
+			break; /* the rest stays as it is */
+		uint8_t *h = out + n + HWD_HEADER_SIZE;
+		size_t z = ZSTD_compress(h + 32, ZSTD_compressBound(plen), buf + off + 16, plen, 1);
+		if (ZSTD_isError(z))
+			break;
+		hwd_put_le32(h, word | HWD_CHUNK_COMPRESSED);
+		hwd_put_le64(h + 8, 16 + z);
+		hwd_put_le32(h + 16, HWD_CODEC_ZSTD);
+		hwd_put_le32(h + 20, 0);
+		hwd_put_le64(h + 24, plen);
+		hwd_put_le32(h + 4, hwd_crc32c(0, h + 16, 16 + z));
+		memset(h + 32 + z, 0, (8 - z % 8) % 8);
+		n += 32 + z + (8 - z % 8) % 8;
+		off += whole;
+	}
+	memcpy(out + HWD_HEADER_SIZE + n, buf + off, size - off);
+	*out_len = HWD_HEADER_SIZE + n + (size - off);
+	return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	run(data, size);
-	uint8_t *fixed = malloc(size ? size : 1);
+	uint8_t *fixed = malloc(size ? size : 1), *packed;
+	size_t plen;
 	if (!fixed)
 		return 0;
 	memcpy(fixed, data, size);
 	fix_crcs(fixed, size);
 	if (memcmp(fixed, data, size) != 0)
 		run(fixed, size);
+	if ((packed = pack(fixed, size, &plen))) {
+		run(packed, plen);
+		free(packed);
+	}
 	free(fixed);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* gen-reader-seeds.c - writes the seed corpus of the reader fuzz target.
  *
  * Usage: gen-reader-seeds DIR. Writes small valid snapshots through the writer (every record
- * kind, tiny chunks, metadata of each type, contents, an empty one) and damaged copies of
- * them (cut, bad CRC, huge length, newer version, trailing bytes). The output is committed
+ * kind, tiny chunks, metadata of each type, contents, an empty one, compressed ones) and
+ * damaged copies of them (cut, bad CRC, huge length, newer version, trailing bytes, a
+ * scrambled zstd frame behind a valid CRC). The output is committed
  * in tests/fuzz/corpus/reader/; rerun this only when the format changes.
  */
 #include <stdio.h>
@@ -12,9 +13,10 @@
 #include "hwd.h"
 #include "hwd-format.h"
 
-static int write_tiny(const char *path, int contents, uint32_t chunk_bytes)
+static int write_tiny(const char *path, int contents, uint32_t chunk_bytes, int level)
 {
-	hwd_writer_options o = { .producer = "seed", .chunk_bytes = chunk_bytes, .with_contents = contents };
+	hwd_writer_options o = { .producer = "seed", .chunk_bytes = chunk_bytes, .with_contents = contents,
+				 .compress_level = level };
 	hwd_writer *w;
 	if (hwd_writer_open(path, &o, &w, NULL))
 		return -1;
@@ -112,10 +114,16 @@ int main(int argc, char **argv)
 	}
 	const char *dir = argv[1];
 	snprintf(path, sizeof path, "%s/valid-tiny-chunks.hwd", dir);
-	if (write_tiny(path, 1, 64))
+	if (write_tiny(path, 1, 64, 0))
 		return 1;
 	snprintf(path, sizeof path, "%s/valid-one-chunk-per-kind.hwd", dir);
-	if (write_tiny(path, 0, 0))
+	if (write_tiny(path, 0, 0, 0))
+		return 1;
+	snprintf(path, sizeof path, "%s/valid-compressed.hwd", dir);
+	if (write_tiny(path, 1, 256, 3))
+		return 1;
+	snprintf(path, sizeof path, "%s/valid-compressed-one-chunk-per-kind.hwd", dir);
+	if (write_tiny(path, 0, 0, 19))
 		return 1;
 	hwd_writer *w;
 	snprintf(path, sizeof path, "%s/valid-empty.hwd", dir);
@@ -170,6 +178,19 @@ int main(int argc, char **argv)
 	hwd_put_le64(c + obj + 24, 0x0AAAAAAAAAAAAAABull); /* count x 24 wraps around */
 	recrc(c, obj);
 	if (spit(dir, "objects-count-wraps.hwd", c, len))
+		return 1;
+	free(b);
+	/* compressed: cut inside a frame, and a scrambled frame behind a valid CRC */
+	snprintf(path, sizeof path, "%s/valid-compressed.hwd", dir);
+	if (!(b = slurp(path, &len)) || !(obj = find_chunk(b, len, HWD_CHUNK_OBJECTS | HWD_CHUNK_COMPRESSED)))
+		return 1;
+	if (spit(dir, "compressed-cut-in-frame.hwd", b, obj + 40))
+		return 1;
+	memcpy(c, b, len);
+	for (uint64_t i = 40; i < 16 + hwd_get_le64(c + obj + 8); i += 5)
+		c[obj + i] ^= 0x33;
+	recrc(c, obj);
+	if (spit(dir, "compressed-bad-frame.hwd", c, len))
 		return 1;
 	free(b);
 	free(c);

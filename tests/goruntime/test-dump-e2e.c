@@ -7,8 +7,9 @@
  * runtime/mstats.go readmemstats_m). A dump taken while it blocks must hold exactly that many
  * objects and bytes. The program's known structure (a 1000-node list in main.keep, a large
  * []*Node of 10000 copies of one pointer, a Big struct with an on-demand GC mask, goroutines
- * blocked on a channel, a finalizer) is checked in the graph. The target must still be running
- * afterwards; then gcore writes a core and the same checks run on `dump --core`.
+ * blocked on a channel, a finalizer, a weak pointer) is checked in the graph. The target must still be running
+ * afterwards; then gcore writes a core and the same checks run on `dump --core`. All of it
+ * twice: a default build and a PIE (-buildmode=pie, relocated tables and type descriptors).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,7 +42,7 @@ static char *run(const char *const *argv, int *status)
 	return err;
 }
 
-static void build_and_start(void)
+static void build_and_start(const char *buildflags)
 {
 	const char *go = g_getenv("GO");
 	const char *src = g_getenv("HEAPPROG_SRC");
@@ -50,7 +51,8 @@ static void build_and_start(void)
 	assert_non_null(src);
 	tmpdir = g_dir_make_tmp("hw-goruntime-XXXXXX", NULL);
 	prog = g_build_filename(tmpdir, "heapprog", NULL);
-	char *cmd = g_strdup_printf("cd '%s' && GOTOOLCHAIN=local GOFLAGS=-mod=mod '%s' build -o '%s' .", src, go, prog);
+	char *cmd = g_strdup_printf("cd '%s' && GOTOOLCHAIN=local GOFLAGS=-mod=mod '%s' build %s -o '%s' .", src, go,
+	                            buildflags, prog);
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	int status;
 	g_free(run(argv, &status));
@@ -109,6 +111,14 @@ static void check_snapshot(const char *path)
 	fprintf(stderr, "%s: %" G_GUINT64_FORMAT " objects, %" G_GUINT64_FORMAT " bytes\n", path, n, bytes);
 	assert_int_equal(n, ms_objects);
 	assert_int_equal(bytes, ms_alloc);
+	/* The target was idle (blocked in read): nothing was caught inside mallocgc. */
+	uint64_t incomplete = 1;
+	assert_true(hwd_reader_meta_u64(r, "walk.incomplete_objects", &incomplete));
+	assert_int_equal(incomplete, 0);
+	/* Every small span's nelems agrees with mheap.initSpan's formula for this runtime. */
+	uint64_t odd = 1;
+	assert_true(hwd_reader_meta_u64(r, "walk.spans_unexpected_nelems", &odd));
+	assert_int_equal(odd, 0);
 
 	char buf[256];
 	/* Edges by source. */
@@ -188,18 +198,24 @@ static void check_snapshot(const char *path)
 	}
 	assert_int_equal(chan, 3);
 	assert_int_equal(main_sys, 1);
-	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++)
-		fin_roots += hwd_reader_root(r, k).kind == HWD_ROOT_FINALIZER;
-	assert_true(fin_roots >= 2);   /* the finalizer's function and the cleanup's */
+	int weak_roots = 0;
+	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++) {
+		hwd_root rt = hwd_reader_root(r, k);
+		fin_roots += rt.kind == HWD_ROOT_FINALIZER;
+		weak_roots += rt.kind == HWD_ROOT_OTHER &&
+		              strcmp(str(r, rt.name, buf, sizeof buf), "weak pointer handle") == 0;
+	}
+	/* The finalized object's referent (the list head) and the cleanup's argument. */
+	assert_true(fin_roots >= 2);
+	assert_int_equal(weak_roots, 1);
 	g_free(first);
 	g_free(cnt);
 	hwd_reader_close(r);
 }
 
-static void test_live_then_core(void **state)
+static void live_then_core(const char *buildflags)
 {
-	(void)state;
-	build_and_start();
+	build_and_start(buildflags);
 	const char *hw = g_getenv("HEAPWALK");
 	assert_non_null(hw);
 	char *snap = g_build_filename(tmpdir, "live.hwd", NULL);
@@ -237,11 +253,26 @@ static void test_live_then_core(void **state)
 	g_unlink(core);
 	g_unlink(prog);
 	g_rmdir(tmpdir);
+	g_clear_pointer(&tmpdir, g_free);
+	g_clear_pointer(&prog, g_free);
 	g_free(snap);
 	g_free(csnap);
 	g_free(core);
 	g_free(core_prefix);
 	g_free(pids);
+}
+
+static void test_default(void **state)
+{
+	(void)state;
+	live_then_core("");
+}
+
+/* A position-independent executable: everything the dumper reads is relocated. */
+static void test_pie(void **state)
+{
+	(void)state;
+	live_then_core("-buildmode=pie");
 }
 
 static int teardown(void **state)
@@ -257,7 +288,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_live_then_core, teardown),
+		cmocka_unit_test_teardown(test_default, teardown),
+		cmocka_unit_test_teardown(test_pie, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

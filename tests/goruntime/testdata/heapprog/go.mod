@@ -1,3 +1,3 @@
 module heapprog
 
-go 1.22
+go 1.24

@@ -2,7 +2,7 @@
 //
 // It builds objects of every pointer-map regime (small scan objects with heap bits, header
 // objects, large objects with largeType, a type whose GC mask is built on demand), a
-// finalizer, a cleanup and a few blocked goroutines; then collects garbage, reads
+// finalizer, a cleanup, a weak pointer and a few blocked goroutines; then collects garbage, reads
 // runtime.MemStats and prints "heap_objects=N heap_alloc=B" on stdout without allocating,
 // and blocks in a read of stdin (closing stdin ends it). Nothing allocates between the
 // MemStats reading and the block, so a dump taken while it blocks must find exactly
@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"weak"
 )
 
 type Node struct {
@@ -43,6 +44,7 @@ type Holder struct {
 
 var keep Holder
 var fin *Node
+var wp weak.Pointer[Node]
 
 func build() {
 	var head *Node
@@ -73,6 +75,7 @@ func build() {
 	c := &Node{Val: 7}
 	runtime.AddCleanup(c, func(v int) {}, 3)
 	keep.m[1000] = c
+	wp = weak.Make(keep.list)
 }
 
 func main() {
@@ -104,10 +107,19 @@ func main() {
 	}
 	runtime.GC()
 	runtime.GC()
-	var ms runtime.MemStats
+	var ms, prev runtime.MemStats
 	buf := make([]byte, 0, 128)
 	in := make([]byte, 1)
-	runtime.ReadMemStats(&ms)
+	// The runtime may still be finishing asynchronous work (goroutines exiting, background
+	// workers parking) that allocates: read until two readings 20ms apart agree.
+	for {
+		runtime.ReadMemStats(&ms)
+		if ms.Mallocs == prev.Mallocs && ms.Frees == prev.Frees && ms.HeapAlloc == prev.HeapAlloc {
+			break
+		}
+		prev = ms
+		time.Sleep(20 * time.Millisecond)
+	}
 	buf = append(buf, "heap_objects="...)
 	buf = strconv.AppendUint(buf, ms.HeapObjects, 10)
 	buf = append(buf, " heap_alloc="...)

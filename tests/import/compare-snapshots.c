@@ -1,0 +1,180 @@
+/* compare-snapshots.c - compares two snapshots of the same heap: objects, types, edges, global roots.
+ *
+ * The import tests check that `heapwalk import go-heapdump` of a sample's WriteHeapDump and a
+ * live `heapwalk dump --pid` of the same parked sample describe the same heap. This tool reads
+ * both through the public dumpfmt reader and prints one JSON line: how many objects, edges and
+ * global roots each has, how many are in only one of them, and for the objects in both, how
+ * many differ in size, malloc-header flag, or type (name and kind). Objects the first snapshot
+ * types by size class only ("large N B": the dump does not carry a large object's type) are
+ * counted apart (`a_sizeclass_b_typed`), and so are differing edges from or to an object of a
+ * runtime type (`edges_only_runtime`: the scheduler's own structures, p and m, and the links
+ * to them, such as g.m, change as soon as the process runs again). It compares, it does not judge: the test decides.
+ *
+ * Usage: compare-snapshots A.hwd B.hwd
+ */
+#include "hwd.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct triple {
+	uint64_t a, b, c;
+} triple;
+
+static int cmp_triple(const void *x, const void *y)
+{
+	const triple *p = x, *q = y;
+	if (p->a != q->a) return p->a < q->a ? -1 : 1;
+	if (p->b != q->b) return p->b < q->b ? -1 : 1;
+	if (p->c != q->c) return p->c < q->c ? -1 : 1;
+	return 0;
+}
+
+static hwd_reader *open_or_die(const char *path)
+{
+	hwd_reader *r = NULL;
+	hwd_error err = { 0 };
+	if (hwd_reader_open(path, HWD_OPEN_STRICT, &r, &err) != 0) {
+		fprintf(stderr, "compare-snapshots: %s: %s\n", path, err.message);
+		exit(2);
+	}
+	return r;
+}
+
+static triple *xcalloc(uint64_t n)
+{
+	triple *t = calloc(n ? n : 1, sizeof *t);
+	if (!t) {
+		fprintf(stderr, "compare-snapshots: out of memory\n");
+		exit(2);
+	}
+	return t;
+}
+
+/* Edges as (from addr, offset, to addr), sorted. */
+static triple *edges_of(const hwd_reader *r, uint64_t *n)
+{
+	*n = hwd_reader_edge_count(r);
+	triple *t = xcalloc(*n);
+	for (uint64_t k = 0; k < *n; k++) {
+		hwd_edge e = hwd_reader_edge(r, k);
+		t[k] = (triple){ hwd_reader_object(r, e.from).addr, hwd_edge_offset_of(&e), hwd_reader_object(r, e.to).addr };
+	}
+	qsort(t, *n, sizeof *t, cmp_triple);
+	return t;
+}
+
+/* Global roots as (addr, target addr, 0), sorted. */
+static triple *globals_of(const hwd_reader *r, uint64_t *n)
+{
+	triple *t = xcalloc(hwd_reader_root_count(r));
+	*n = 0;
+	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++) {
+		hwd_root x = hwd_reader_root(r, k);
+		if (x.kind == HWD_ROOT_GLOBAL)
+			t[(*n)++] = (triple){ x.addr, hwd_reader_object(r, x.object).addr, 0 };
+	}
+	qsort(t, *n, sizeof *t, cmp_triple);
+	return t;
+}
+
+/* Whether the object at addr in r has a type of the Go runtime's own ("runtime.p", ...). */
+static int runtime_object(const hwd_reader *r, uint64_t addr)
+{
+	uint32_t len = 0;
+	const char *s = hwd_reader_string(r, hwd_reader_type(r, hwd_reader_object(r, hwd_reader_find_object(r, addr)).type).name,
+	                                  &len);
+	return len > 8 && memcmp(s, "runtime.", 8) == 0;
+}
+
+/* Counts the entries only in a and only in b of two sorted arrays (and of those, the ones whose
+ * first or third member is an object of a runtime type); prints up to 5 of each. */
+static void diff(const char *what, const hwd_reader *ra, const triple *a, uint64_t na, const hwd_reader *rb,
+                 const triple *b, uint64_t nb, uint64_t *only_a, uint64_t *only_b, uint64_t *runtime)
+{
+	uint64_t i = 0, j = 0;
+	*only_a = *only_b = *runtime = 0;
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : cmp_triple(&a[i], &b[j]);
+		if (c == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		const triple *t = c < 0 ? &a[i++] : &b[j++];
+		uint64_t *count = c < 0 ? only_a : only_b;
+		*runtime += runtime_object(c < 0 ? ra : rb, t->a) || runtime_object(c < 0 ? ra : rb, t->c);
+		if ((*count)++ < 5)
+			fprintf(stderr, "%s only in %s: 0x%" PRIx64 " %" PRIu64 " 0x%" PRIx64 "\n", what, c < 0 ? "A" : "B",
+			        t->a, t->b, t->c);
+	}
+}
+
+static int same_string(const hwd_reader *ra, uint32_t ia, const hwd_reader *rb, uint32_t ib)
+{
+	uint32_t la = 0, lb = 0;
+	const char *sa = hwd_reader_string(ra, ia, &la), *sb = hwd_reader_string(rb, ib, &lb);
+	return la == lb && (la == 0 || memcmp(sa, sb, la) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: compare-snapshots A.hwd B.hwd\n");
+		return 2;
+	}
+	hwd_reader *a = open_or_die(argv[1]), *b = open_or_die(argv[2]);
+	uint64_t na = hwd_reader_object_count(a), nb = hwd_reader_object_count(b);
+	uint64_t only_a = 0, only_b = 0, size_diff = 0, header_diff = 0, type_diff = 0, sizeclass_typed = 0;
+	uint64_t i = 0, j = 0;
+	while (i < na || j < nb) {
+		hwd_object oa = hwd_reader_object(a, (uint32_t)i), ob = hwd_reader_object(b, (uint32_t)j);
+		if (j == nb || (i < na && oa.addr < ob.addr)) {
+			if (only_a++ < 5)
+				fprintf(stderr, "object only in A: 0x%" PRIx64 "\n", oa.addr);
+			i++;
+			continue;
+		}
+		if (i == na || ob.addr < oa.addr) {
+			if (only_b++ < 5)
+				fprintf(stderr, "object only in B: 0x%" PRIx64 "\n", ob.addr);
+			j++;
+			continue;
+		}
+		size_diff += oa.size != ob.size;
+		header_diff += (oa.flags & HWD_OBJ_HAS_HEADER) != (ob.flags & HWD_OBJ_HAS_HEADER);
+		hwd_type ta = hwd_reader_type(a, oa.type), tb = hwd_reader_type(b, ob.type);
+		if (!same_string(a, ta.name, b, tb.name) || ta.kind != tb.kind) {
+			uint32_t la = 0, lb = 0;
+			const char *sa = hwd_reader_string(a, ta.name, &la), *sb = hwd_reader_string(b, tb.name, &lb);
+			if (ta.kind == HWD_TYPE_SIZECLASS && la > 6 && memcmp(sa, "large ", 6) == 0) {
+				sizeclass_typed++;
+			} else if (type_diff++ < 5) {
+				fprintf(stderr, "type of 0x%" PRIx64 ": A %.*s (kind %u), B %.*s (kind %u)\n", oa.addr, (int)la, sa,
+				        ta.kind, (int)lb, sb, tb.kind);
+			}
+		}
+		i++;
+		j++;
+	}
+	uint64_t nea, neb, nga, ngb, e_only_a, e_only_b, g_only_a, g_only_b, e_runtime, g_runtime;
+	triple *ea = edges_of(a, &nea), *eb = edges_of(b, &neb);
+	triple *ga = globals_of(a, &nga), *gb = globals_of(b, &ngb);
+	diff("edge", a, ea, nea, b, eb, neb, &e_only_a, &e_only_b, &e_runtime);
+	diff("global root", a, ga, nga, b, gb, ngb, &g_only_a, &g_only_b, &g_runtime);
+	printf("{\"objects\":[%" PRIu64 ",%" PRIu64 "],\"objects_only\":[%" PRIu64 ",%" PRIu64 "],\"size_diff\":%" PRIu64
+	       ",\"header_diff\":%" PRIu64 ",\"type_diff\":%" PRIu64 ",\"a_sizeclass_b_typed\":%" PRIu64
+	       ",\"edges\":[%" PRIu64 ",%" PRIu64 "],\"edges_only\":[%" PRIu64 ",%" PRIu64 "],\"edges_only_runtime\":%" PRIu64 ",\"globals\":[%" PRIu64
+	       ",%" PRIu64 "],\"globals_only\":[%" PRIu64 ",%" PRIu64 "]}\n",
+	       na, nb, only_a, only_b, size_diff, header_diff, type_diff, sizeclass_typed, nea, neb, e_only_a, e_only_b, e_runtime,
+	       nga, ngb, g_only_a, g_only_b);
+	free(ea);
+	free(eb);
+	free(ga);
+	free(gb);
+	hwd_reader_close(a);
+	hwd_reader_close(b);
+	return 0;
+}
