@@ -34,6 +34,7 @@ struct wbuf {
 struct hwd_writer {
 	int fd;
 	int to_stdout;
+	int special;              /* path names an existing device or FIFO, written in place */
 	char *path;               /* final path (NULL for stdout) */
 	char *tmp;                /* temporary path while writing */
 	uint32_t chunk_bytes;
@@ -289,7 +290,8 @@ static void discard(hwd_writer *w)
 	int e = errno;
 	if (!w->to_stdout && w->fd >= 0) {
 		close(w->fd);
-		unlink(w->tmp);
+		if (!w->special)
+			unlink(w->tmp);
 	}
 	writer_free(w);
 	errno = e;
@@ -309,6 +311,7 @@ int hwd_writer_open(const char *path, const hwd_writer_options *opt, hwd_writer 
 {
 	hwd_writer_options o = opt ? *opt : (hwd_writer_options){ 0 };
 	hwd_writer *w;
+	struct stat st;
 	uint8_t h[HWD_HEADER_SIZE] = HWD_MAGIC;
 
 	if (out)
@@ -348,6 +351,21 @@ int hwd_writer_open(const char *path, const hwd_writer_options *opt, hwd_writer 
 	if (strcmp(path, "-") == 0) {
 		w->to_stdout = 1;
 		w->fd = STDOUT_FILENO;
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* Renaming onto a device or FIFO would replace it (as root, /dev/null included):
+		 * such destinations are written in place, like standard output. */
+		if (S_ISDIR(st.st_mode)) {
+			writer_free(w);
+			return hwd__fail(err, HWD_E_IO, EISDIR, 0, NULL, "%s is a directory", path);
+		}
+		w->special = 1;
+		w->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (w->fd < 0) {
+			int e = errno;
+			hwd__fail(err, HWD_E_IO, e, 0, NULL, "cannot open %s for writing: %s", path, strerror(e));
+			writer_free(w);
+			return HWD_E_IO;
+		}
 	} else {
 		char *dir = dir_of(path);
 		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -732,12 +750,19 @@ int hwd_writer_finish(hwd_writer *w, hwd_error *err)
 	}
 	if ((rc = write_end(w)))
 		goto failed;
-	if (w->to_stdout) {
+	if (w->to_stdout || w->special) {
 		/* A pipe cannot be synced; a regular file redirected from the shell can. */
 		if (fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS) {
-			rc = fail_io(w, errno, "syncing standard output");
+			rc = fail_io(w, errno, "syncing the snapshot");
 			goto failed;
 		}
+		if (w->special && close(w->fd) < 0) {
+			w->fd = -1;
+			rc = fail_io(w, errno, "closing the snapshot");
+			goto failed;
+		}
+		if (w->special)
+			w->fd = -1;
 		writer_free(w);
 		return 0;
 	}

@@ -137,6 +137,51 @@ static void test_bad_destination(void **state)
 	assert_int_equal(hwd_writer_open("/tmp/x.hwd", &o, &w, &err), HWD_E_USAGE);
 }
 
+/* A FIFO (like a device) is written in place: renaming onto it would replace the node, which
+ * for root and /dev/null means replacing the system's /dev/null. */
+static void test_fifo_written_in_place(void **state)
+{
+	(void)state;
+	char *dir = make_dir(), fifo[600], copy[600];
+	snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+	snprintf(copy, sizeof copy, "%s/copy.hwd", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The reader side: copy the FIFO into a regular file. */
+		int in = open(fifo, O_RDONLY), out = open(copy, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		char buf[4096];
+		ssize_t k;
+		if (in < 0 || out < 0)
+			_exit(1);
+		while ((k = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)k) != k)
+				_exit(1);
+		_exit(k < 0);
+	}
+	hwd_writer *w;
+	assert_int_equal(hwd_writer_open(fifo, NULL, &w, NULL), 0);
+	hwd_object o = { 0x1000, 16, 0, 0 };
+	assert_int_equal(hwd_writer_object(w, &o), 0);
+	assert_int_equal(hwd_writer_finish(w, NULL), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	struct stat st;
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(dir_entries(dir), 2); /* no temporary left behind */
+	hwd_reader *r;
+	assert_int_equal(hwd_reader_open(copy, HWD_OPEN_STRICT, &r, NULL), 0);
+	assert_int_equal(hwd_reader_object_count(r), 1);
+	hwd_reader_close(r);
+	hwd_error err;
+	assert_int_equal(hwd_writer_open(dir, NULL, &w, &err), HWD_E_IO);
+	assert_int_equal(err.sys_errno, EISDIR);
+	rm_dir(dir);
+}
+
 /* Standard output: "-" writes the snapshot there; a full disk is a clear HWD_E_IO. */
 static void test_stdout_and_full_disk(void **state)
 {
@@ -213,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_replace_and_mode),
 		cmocka_unit_test(test_bad_destination),
 		cmocka_unit_test(test_stdout_and_full_disk),
+		cmocka_unit_test(test_fifo_written_in_place),
 		cmocka_unit_test(test_write_failure_cleans_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
