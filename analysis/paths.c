@@ -213,3 +213,17 @@ void hw_path_clear(hw_path *path)
 		g_array_free(path->steps, TRUE);
 	memset(path, 0, sizeof(*path));
 }
+
+gboolean hw_path_parent(const hw_path_index *p, uint32_t object, uint64_t *edge, uint64_t *root_record)
+{
+	const hw_graph *g = p->g;
+	if (object >= g->n || p->parent[object] == HW_NONE)
+		return FALSE;
+	if (p->parent[object] < g->n_edges) {
+		*edge = p->parent[object];
+	} else {
+		*edge = UINT64_MAX;
+		*root_record = p->parent[object] - g->n_edges;
+	}
+	return TRUE;
+}

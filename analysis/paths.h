@@ -48,6 +48,11 @@ typedef struct hw_path {
 gboolean hw_path_find(const hw_path_index *p, uint32_t object, hw_path *out);
 void hw_path_clear(hw_path *path);
 
+/* The last step of the path to `object`, in O(1): TRUE with *edge set to the edge index that
+ * reaches it, or with *edge = UINT64_MAX and *root_record set when `object` is a root target
+ * (then *root_record names the root record the path starts from). FALSE when unreachable. */
+gboolean hw_path_parent(const hw_path_index *p, uint32_t object, uint64_t *edge, uint64_t *root_record);
+
 /* Number of edges on the path to `object` (0 for a root target), HW_NONE if unreachable. */
 uint32_t hw_path_length(const hw_path_index *p, uint32_t object);
 

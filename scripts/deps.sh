@@ -22,7 +22,7 @@ heapwalk_check_go() {
 }
 
 HEAPWALK_PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdwarf-dev libelf-dev libglib2.0-dev \
-libcmocka-dev zlib1g-dev libzstd-dev gdb python3 procps clang libclang-rt-14-dev"
+libcmocka-dev zlib1g-dev libzstd-dev gdb python3 procps clang libclang-rt-14-dev libjson-glib-dev chromium"
 
 heapwalk_install_deps() {
 	missing=""

@@ -16,7 +16,8 @@
 #include "debuginfo/elfinfo.h"
 #include "debuginfo/moduledata.h"
 #include "debuginfo/pclntab.h"
-#include "goruntime/walk.h"
+#include "goruntime/memaccount.h"
+#include "goruntime/typeprop.h"
 #include "target/core.h"
 #include "target/exemem.h"
 #include "target/memimage.h"
@@ -252,6 +253,7 @@ typedef struct target {
 	heap_copy heap;            /* live targets: the heap runs, then walk_mem */
 	GArray *threads;           /* hw_thread copies */
 	gr_pause pause;
+	gr_memacct acct;           /* memory accounting (mem.* meta) */
 	int64_t now_mono;
 } target;
 
@@ -270,6 +272,7 @@ static void target_clear(target *t)
 	if (t->threads)
 		g_array_unref(t->threads);
 	gr_pause_clear(&t->pause);
+	gr_memacct_clear(&t->acct);
 }
 
 static gboolean load_debuginfo(target *t, const char *exe, GError **error)
@@ -319,6 +322,7 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			continue;
 		}
 		if (ok) {
+			gr_memacct_read(&(gr_mem){ memsrc_read, live }, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
 			image = hw_memimage_new();
 			ok = copy_image(&t->heap, image, live, &t->L, &t->pause, error);
 			gsize nt;
@@ -328,6 +332,8 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			t->now_mono = clock_ns(CLOCK_MONOTONIC);
 		}
 		res->pause_ns = hw_process_detach(t->proc);
+		if (ok)
+			gr_memacct_resident(&t->acct, opt->pid, t->elf, t->bias, &t->pause);
 		if (t->heap.tail) {
 			munmap(t->heap.arena + t->heap.cap, t->heap.tail);
 			t->heap.tail = 0;
@@ -369,6 +375,7 @@ static gboolean capture_core(target *t, const hw_capture_options *opt, hw_captur
 	if (!gr_layout_load(t->dwarf, t->bias, &t->L, error) ||
 	    !read_pause(&mem, &t->L, &t->pause, &res->warning, error))
 		return FALSE;
+	gr_memacct_read(&mem, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
 	gsize nt;
 	const hw_thread *th = hw_core_threads(t->core, &nt);
 	t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
@@ -420,6 +427,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	rc |= hwd_writer_meta_u64(w, "walk.incomplete_objects", wk->st.incomplete_objects);
 	rc |= hwd_writer_meta_u64(w, "walk.conservative_roots", wk->st.conservative_roots);
 	rc |= hwd_writer_meta_u64(w, "walk.unwind_stops", wk->st.unwind_stops);
+	rc |= gr_memacct_write(w, &t->acct);
 	return gr_walk_check(rc, "metadata", error);
 }
 
@@ -430,6 +438,7 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	if (t->heap.rest)
 		mem = (gr_mem){ heap_copy_read, &t->heap };
 	gr_walk wk = { 0 };
+	gr_typing typing = { 0 };
 	wk.mem = &mem;
 	wk.L = &t->L;
 	wk.pause = &t->pause;
@@ -453,7 +462,9 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 		g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot create %s: %s", opt->output, herr.message);
 		goto out;
 	}
-	ok = gr_heap_emit_objects(&wk, error) && gr_heap_emit_edges(&wk, error) &&
+	wk.typing = &typing;
+	ok = gr_typing_build(&wk, md.types, &typing, error) &&
+	     gr_heap_emit_objects(&wk, error) && gr_heap_emit_edges(&wk, error) &&
 	     gr_roots_emit_globals(&wk, error) && gr_roots_emit_specials(&wk, error) &&
 	     gr_goroutines_emit(&wk, error) && gr_roots_emit_threads(&wk, error) &&
 	     write_meta(wk.w, t, opt, res, &wk, error);
@@ -472,6 +483,7 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	res->roots = wk.st.roots;
 	res->goroutines = t->pause.gs->len;
 out:
+	gr_typing_free(&typing);
 	gr_types_free(wk.types);
 	if (wk.pcln)
 		hw_pclntab_free(wk.pcln);

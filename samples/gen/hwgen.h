@@ -31,6 +31,9 @@ typedef struct hwgen_options {
 	uint64_t seed;
 	const char *output;    /* snapshot path, "-" for standard output */
 	const char *expect;    /* expectations path, "-" for standard output, NULL for none */
+	int series;            /* cachedag: --step given: append the growing structures (series.c) */
+	uint64_t step;         /* --step K: the snapshot's position in its series */
+	int clean;             /* --clean: the structures keep their step-0 sizes */
 } hwgen_options;
 
 /* ---- the snapshot being written (out.c) ------------------------------------------ */
@@ -101,6 +104,20 @@ int hwgen_shape_random(const hwgen_options *opt, hwgen_out *o, hwgen_expect *e);
 int hwgen_shape_chain(const hwgen_options *opt, hwgen_out *o, hwgen_expect *e);
 int hwgen_shape_fanout(const hwgen_options *opt, hwgen_out *o, hwgen_expect *e);
 int hwgen_shape_cachedag(const hwgen_options *opt, hwgen_out *o, hwgen_expect *e);
+
+/* ---- the growing structures of a series (series.c) ---------------------------------- */
+
+typedef struct hwgen_series {
+	uint64_t entries, listeners, workers;   /* sizes at this step */
+	uint32_t map, entry0, group;             /* object indices: requestLog map, entries, group array */
+	uint32_t closure0, subs;                 /* closures (and their states), the []func array */
+	uint32_t job0;                           /* worker jobs and their buffers */
+} hwgen_series;
+
+/* Called by the cachedag shape after its objects, after its edges, and after its roots. */
+void hwgen_series_objects(const hwgen_options *opt, hwgen_out *o, hwgen_series *s);
+void hwgen_series_edges(hwgen_out *o, const hwgen_series *s);
+void hwgen_series_roots(const hwgen_options *opt, hwgen_out *o, const hwgen_series *s, hwgen_expect *e);
 
 /* Smallest --objects the cachedag shape accepts (its fixed part plus a few sessions). */
 #define HWGEN_CACHEDAG_MIN_OBJECTS 64u

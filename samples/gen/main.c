@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: hwgen [--shape SHAPE] [--objects N] [--edges N] [--roots N] [--seed N]\n"
-		"             [--expect FILE] -o FILE\n"
+		"             [--step K [--clean]] [--expect FILE] -o FILE\n"
 		"Write a synthetic heapwalk snapshot, the same bytes for the same options.\n"
 		"\n"
 		"Shapes:\n"
@@ -45,6 +45,9 @@ static void usage(FILE *f)
 		"      --seed N         generator seed (default 1)\n"
 		"  -o, --output FILE    snapshot to write; - for standard output (not a terminal)\n"
 		"      --expect FILE    also write what an exact analysis must find; - for standard output\n"
+		"      --step K         cachedag: snapshot K of a series from one process, with a cache,\n"
+		"                       listeners and blocked goroutines that grow with K\n"
+		"      --clean          with --step: the same structures without growth (the clean twin)\n"
 		"  -h, --help           show this help\n"
 		"Counts accept a k, M or G suffix (powers of 1000): --objects 10M.\n"
 		"Exit status: 0 written, 1 writing failed, 2 bad usage.\n",
@@ -103,6 +106,12 @@ static int check_options(hwgen_options *opt, const given *g)
 		return usage_error("--edges applies to --shape random only, not %s", shape);
 	if (opt->shape != HWGEN_SHAPE_RANDOM && g->roots)
 		return usage_error("--roots applies to --shape random only, not %s", shape);
+	if (opt->series && opt->shape != HWGEN_SHAPE_CACHEDAG)
+		return usage_error("--step applies to --shape cachedag only, not %s", shape);
+	if (opt->clean && !opt->series)
+		return usage_error("--clean needs --step K");
+	if (opt->step > 1000000)
+		return usage_error("--step must be at most 1000000");
 	if (opt->objects == 0)
 		return usage_error("--objects must be at least 1");
 	if (opt->objects > HWD_MAX_OBJECTS)
@@ -131,7 +140,7 @@ static int check_options(hwgen_options *opt, const given *g)
 
 static int parse_args(int argc, char **argv, hwgen_options *opt)
 {
-	enum { OPT_SEED = 256, OPT_EXPECT };
+	enum { OPT_SEED = 256, OPT_EXPECT, OPT_STEP, OPT_CLEAN };
 	static const struct option longopts[] = {
 		{ "shape", required_argument, NULL, 's' },
 		{ "objects", required_argument, NULL, 'n' },
@@ -140,6 +149,8 @@ static int parse_args(int argc, char **argv, hwgen_options *opt)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "output", required_argument, NULL, 'o' },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
+		{ "step", required_argument, NULL, OPT_STEP },
+		{ "clean", no_argument, NULL, OPT_CLEAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,6 +193,14 @@ static int parse_args(int argc, char **argv, hwgen_options *opt)
 			break;
 		case OPT_EXPECT:
 			opt->expect = optarg;
+			break;
+		case OPT_STEP:
+			if (parse_count(optarg, &opt->step))
+				return usage_error("--step wants a non-negative integer, not '%s'", optarg);
+			opt->series = 1;
+			break;
+		case OPT_CLEAN:
+			opt->clean = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -366,11 +366,22 @@ int hwgen_shape_cachedag(const hwgen_options *opt, hwgen_out *o, hwgen_expect *e
 		.next = hwgen_out_string(o, "next"),
 	};
 
+	hwgen_series series;
 	write_objects(&l, &t, o, opt->seed);
+	uint64_t base_bytes = o->bytes;
+	if (opt->series)
+		hwgen_series_objects(opt, o, &series);
 	write_edges(&l, &b, o);
+	if (opt->series)
+		hwgen_series_edges(o, &series);
 	hwgen_out_global_root(o, "main.sessionCache", (uint32_t)l.header);
 	hwgen_out_global_root(o, "main.defaultConfig", (uint32_t)l.config0);
 	hwgen_out_global_root(o, "main.listeners", (uint32_t)l.listeners);
 	write_goroutines(&l, o);
-	return e->f ? expect_cachedag(&l, opt->seed, o->bytes, e) : 0;
+	if (opt->series) {
+		/* The base part's expectations hold as they are (the series part is disjoint from it). */
+		hwgen_series_roots(opt, o, &series, e);
+		hwgen_expect_u64(e, "series.reachable_bytes", o->bytes - GARBAGE * ORPHAN_SIZE);
+	}
+	return e->f ? expect_cachedag(&l, opt->seed, base_bytes, e) : 0;
 }

@@ -23,8 +23,11 @@
 	X(histogram,   "histogram",   "SNAP [--limit N] [--sort count|bytes|retained]",     "objects, bytes and retained bytes per type") \
 	X(top,         "top",         "SNAP [--depth D] [--limit N]",                       "the dominator tree, biggest first") \
 	X(retained_by, "retained-by", "TYPE SNAP [--limit N]",                              "who keeps the objects of TYPE alive (grouped paths)") \
+	X(goroutines,  "goroutines",  "SNAP [--limit N]",                                   "goroutines by creation site, wait site and state, with the heap they retain") \
+	X(leaks,       "leaks",       "SNAP [SNAP...] [threshold flags]",                   "leak findings: leaked goroutines, growing caches, unreleased listeners") \
 	X(path,        "path",        "ADDR SNAP",                                          "the shortest path from a GC root to an object") \
 	X(pprof,       "pprof",       "SNAP -o FILE [--mode dominators|paths]",             "the heap as a pprof profile: stacks are retention paths") \
+	X(report,      "report",      "SNAP... -o DIR [--baseline FILE] [--fail-on RULES]", "the leak report of a series (HTML, Markdown, JSON) and a CI gate") \
 	X(graph,       "graph",       "SNAP [--format dot|jsonl] [--from ADDR --depth D]",  "the object graph, for other tools") \
 	X(check,       "check",       "SNAP",                                               "check a snapshot file chunk by chunk") \
 	X(v8nodes,     "v8nodes",     "FILE.heapsnapshot [--v8-rules devtools|memlab]",     "per-node retained sizes and dominators of a V8 snapshot (TSV)")

@@ -13,6 +13,7 @@ typedef enum hw_exit {
 	HW_EXIT_USAGE = 2,    /* the command line was wrong; nothing was done */
 	HW_EXIT_PARTIAL = 3,  /* the snapshot was damaged (truncated or salvaged): the output covers
 	                       * only what was whole, and the damage is described on stderr */
+	HW_EXIT_GATE = 4,     /* report --fail-on: a rule was broken (the report is written) */
 } hw_exit;
 
 #define HW_EXIT_HELP \
@@ -21,6 +22,7 @@ typedef enum hw_exit {
 	"  1  error (unreadable or corrupt snapshot, object not found, I/O error)\n" \
 	"  2  usage error (bad command line)\n" \
 	"  3  partial result: the snapshot was damaged (truncated or salvaged) and the output\n" \
-	"     covers only what was whole; the damage is described on stderr\n"
+	"     covers only what was whole; the damage is described on stderr\n" \
+	"  4  report --fail-on: a gate rule was broken (the report is still written)\n"
 
 #endif /* HW_CLI_EXIT_H */

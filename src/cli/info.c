@@ -1,8 +1,8 @@
 /* info.c - `heapwalk info SNAP`: what a snapshot holds, at a glance.
  *
  * Metadata (every META entry, in file order), object totals split into reachable and
- * unreachable (which needs the dominator pass), GC roots by kind, goroutines, and the damage
- * of a partial snapshot.
+ * unreachable (which needs the dominator pass), GC roots by kind, goroutines, how the objects
+ * were typed (the types.* metadata of the Go dumper), and the damage of a partial snapshot.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +40,32 @@ static char *meta_value_text(const hwd_meta_entry *m)
 	return g_strdup("?");
 }
 
+/* The ways a dumper may have typed objects (meta types.objects.<how> / types.bytes.<how>);
+ * the last one means "not typed". */
+static const char *const type_sources[] = { "header", "large_type", "iface", "closure", "dwarf", "sizeclass" };
+#define N_TYPE_SOURCES G_N_ELEMENTS(type_sources)
+
+/* Reads the types.* counts; FALSE when the snapshot has none. */
+static gboolean type_counts(const hwd_reader *r, uint64_t objects[N_TYPE_SOURCES], uint64_t bytes[N_TYPE_SOURCES],
+                            uint64_t *total_bytes)
+{
+	gboolean any = FALSE;
+	*total_bytes = 0;
+	for (size_t i = 0; i < N_TYPE_SOURCES; i++) {
+		g_autofree char *ko = g_strdup_printf("types.objects.%s", type_sources[i]);
+		g_autofree char *kb = g_strdup_printf("types.bytes.%s", type_sources[i]);
+		objects[i] = bytes[i] = 0;
+		any |= hwd_reader_meta_u64(r, ko, &objects[i]) & hwd_reader_meta_u64(r, kb, &bytes[i]);
+		*total_bytes += bytes[i];
+	}
+	return any;
+}
+
+static double typed_percent(const uint64_t bytes[N_TYPE_SOURCES], uint64_t total)
+{
+	return total ? 100.0 * (double)(total - bytes[N_TYPE_SOURCES - 1]) / (double)total : 0.0;
+}
+
 static void root_counts(const hw_graph *g, uint64_t counts[HWD_ROOT_KIND__COUNT])
 {
 	for (uint64_t k = 0; k < hw_graph_n_roots(g); k++) {
@@ -47,6 +73,21 @@ static void root_counts(const hw_graph *g, uint64_t counts[HWD_ROOT_KIND__COUNT]
 		/* Kinds this build does not know are counted as "other". */
 		counts[r.kind < HWD_ROOT_KIND__COUNT && r.kind > 0 ? r.kind : HWD_ROOT_OTHER]++;
 	}
+}
+
+/* Where a mem.* accounting line comes from (docs/memory-accounting.md), or NULL for other keys. */
+static const char *memory_source(const hwd_meta_entry *m)
+{
+	static const struct { const char *prefix, *source; } src[] = {
+		{ "mem.go.", "runtime accounting (= runtime/metrics)" },
+		{ "mem.stacks.", "goroutines (allgs)" },
+		{ "mem.exe.", "ELF segments" },
+		{ "mem.rss", "resident (/proc smaps, pagemap)" },
+	};
+	for (size_t i = 0; m->type == HWD_META_U64 && i < G_N_ELEMENTS(src); i++)
+		if (m->key_len >= strlen(src[i].prefix) && memcmp(m->key, src[i].prefix, strlen(src[i].prefix)) == 0)
+			return src[i].source;
+	return NULL;
 }
 
 static void print_text(const hw_heap *h)
@@ -69,6 +110,22 @@ static void print_text(const hw_heap *h)
 	printf("\n");
 	hw_table_print(meta, stdout);
 
+	g_autoptr(hw_table) mem = hw_table_new("lrl", "MEMORY", "BYTES", "SOURCE");
+	gboolean any_mem = FALSE;
+	for (uint64_t i = 0; hwd_reader_meta_entry(r, i, &m); i++) {
+		const char *source = memory_source(&m);
+		if (!source)
+			continue;
+		hw_table_name(mem, m.key + 4, m.key_len - 4);
+		hw_table_bytes(mem, m.v.u64);
+		hw_table_cell(mem, "%s", source);
+		any_mem = TRUE;
+	}
+	if (any_mem) {
+		printf("\n");
+		hw_table_print(mem, stdout);
+	}
+
 	hw_table_cell(totals, "all");
 	hw_table_cell(totals, "%" PRIu64, t.reachable_count + t.unreachable_count);
 	hw_table_bytes(totals, t.reachable_bytes + t.unreachable_bytes);
@@ -80,6 +137,19 @@ static void print_text(const hw_heap *h)
 	hw_table_bytes(totals, t.unreachable_bytes);
 	printf("\n");
 	hw_table_print(totals, stdout);
+
+	uint64_t tobj[N_TYPE_SOURCES], tbytes[N_TYPE_SOURCES], ttotal;
+	if (type_counts(r, tobj, tbytes, &ttotal)) {
+		g_autoptr(hw_table) tt = hw_table_new("lrr", "TYPED BY", "OBJECTS", "BYTES");
+		for (size_t i = 0; i < N_TYPE_SOURCES; i++) {
+			hw_table_cell(tt, "%s", type_sources[i]);
+			hw_table_cell(tt, "%" PRIu64, tobj[i]);
+			hw_table_bytes(tt, tbytes[i]);
+		}
+		printf("\n");
+		hw_table_print(tt, stdout);
+		printf("typed: %.1f%% of bytes\n", typed_percent(tbytes, ttotal));
+	}
 
 	root_counts(h->graph, roots);
 	for (unsigned k = 1; k < HWD_ROOT_KIND__COUNT; k++) {
@@ -155,6 +225,20 @@ static void print_json(const hw_heap *h)
 	json_count(j, "reachable", t.reachable_count, t.reachable_bytes);
 	json_count(j, "unreachable", t.unreachable_count, t.unreachable_bytes);
 	hw_json_end_object(j);
+
+	uint64_t tobj[N_TYPE_SOURCES], tbytes[N_TYPE_SOURCES], ttotal;
+	if (type_counts(r, tobj, tbytes, &ttotal)) {
+		hw_json_key(j, "typing");
+		hw_json_begin_object(j);
+		hw_json_key(j, "by_source");
+		hw_json_begin_object(j);
+		for (size_t i = 0; i < N_TYPE_SOURCES; i++)
+			json_count(j, type_sources[i], tobj[i], tbytes[i]);
+		hw_json_end_object(j);
+		hw_json_key(j, "typed_bytes_percent");
+		hw_json_double(j, typed_percent(tbytes, ttotal));
+		hw_json_end_object(j);
+	}
 
 	root_counts(h->graph, roots);
 	hw_json_key(j, "roots");

@@ -139,11 +139,11 @@ gboolean hw_cli_parse(hw_cli *cli, const GOptionEntry *entries, const char *desc
 			break;
 		}
 	}
-	if (*argc - 1 < npos) {
+	if (*argc - 1 < (npos < 0 ? -npos : npos)) {
 		*status = hw_cli_usage(cli, "missing argument (usage: heapwalk %s %s)", cli->cmd->name, cli->cmd->synopsis);
 		return FALSE;
 	}
-	if (*argc - 1 > npos) {
+	if (npos >= 0 && *argc - 1 > npos) {
 		*status = hw_cli_usage(cli, "unexpected argument '%s'", (*argv)[npos + 1]);
 		return FALSE;
 	}

@@ -32,7 +32,8 @@ typedef struct hw_cli {
 /* Parses argc and argv (argv[0] is the command name) against the command's own `entries`
  * (NULL-terminated; may be NULL) plus the shared options (--help; --format when cli->formats
  * is set; --salvage when cli->snapshot is set). `description` is printed at the end
- * of --help (examples; may be NULL). Exactly `npos` positional arguments must remain.
+ * of --help (examples; may be NULL). Exactly `npos` positional arguments must remain, or at
+ * least -npos when npos is negative.
  * On success returns TRUE, with *argv reduced to argv[0] followed by the positionals.
  * Otherwise returns FALSE and sets *status: HW_EXIT_OK after printing the help on stdout,
  * HW_EXIT_USAGE after printing the problem and a hint on stderr. */

@@ -2,7 +2,8 @@
  *
  * This is the only file that includes libdwarf. The walk visits the children of each
  * compilation unit (types, globals, constants, subprograms) and one level below for struct
- * members and array bounds; it does not descend into function bodies. Type references are
+ * members and array bounds, and into function bodies only for the captured variables of
+ * closures (DW_AT_go_closure_offset); it does not visit other locals. Type references are
  * recorded as .debug_info offsets during the walk and linked to pointers afterwards, because
  * Go's DW_FORM_ref_addr references may point forward or into other units.
  */
@@ -18,6 +19,7 @@
 #define DW_AT_go_elem 0x2902
 #define DW_AT_go_embedded_field 0x2903
 #define DW_AT_go_runtime_type 0x2904
+#define DW_AT_go_closure_offset 0x2907
 
 /* Longest typedef chain followed when sizing; Go's are one or two long. */
 #define MAX_TYPEDEF_CHAIN 64
@@ -41,6 +43,13 @@ typedef struct {
 	guint64 type_off;
 } var_rec;
 
+/* A captured variable while walking: its function's lowpc, then the public record. */
+typedef struct {
+	guint64 lowpc;
+	const char *name;
+	guint64 offset, type_off;
+} capture_rec;
+
 struct hw_dwarf {
 	GStringChunk *strings;
 	GPtrArray *types;          /* owns type_rec */
@@ -50,6 +59,9 @@ struct hw_dwarf {
 	GHashTable *global_index;  /* name -> index+1 into globals */
 	GHashTable *constants;     /* name -> gint64* */
 	GArray *funcs;             /* of hw_dwarf_func, sorted */
+	GHashTable *by_rtype;      /* &go_runtime_type -> type_rec (first definition wins) */
+	GArray *captures;          /* of hw_dwarf_capture, grouped by function, sorted by lowpc */
+	GArray *capture_pcs;       /* of guint64: the lowpc of each entry of captures */
 	char *producer;
 };
 
@@ -58,6 +70,7 @@ typedef struct {
 	Dwarf_Debug dbg;
 	Dwarf_Error derr;
 	GArray *vars;              /* of var_rec */
+	GArray *captures;          /* of capture_rec */
 } walker;
 
 static void type_rec_free(gpointer p)
@@ -80,6 +93,9 @@ void hw_dwarf_free(hw_dwarf *d)
 	g_hash_table_unref(d->global_index);
 	g_hash_table_unref(d->constants);
 	g_array_unref(d->funcs);
+	g_hash_table_unref(d->by_rtype);
+	g_array_unref(d->captures);
+	g_array_unref(d->capture_pcs);
 	g_string_chunk_free(d->strings);
 	g_free(d->producer);
 	g_free(d);
@@ -336,6 +352,22 @@ static void add_constant(walker *w, Dwarf_Die die)
 		g_hash_table_insert(w->d->constants, (gpointer)name, g_memdup2(&value, sizeof value));
 }
 
+/* A closure's captured variable: a child variable with DW_AT_go_closure_offset (Go 1.23+). */
+static void visit_capture(walker *w, Dwarf_Die die, void *data)
+{
+	Dwarf_Half tag;
+	capture_rec c = { .lowpc = *(const guint64 *)data };
+	if (dwarf_tag(die, &tag, &w->derr) != DW_DLV_OK ||
+	    (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) ||
+	    !attr_udata(w, die, DW_AT_go_closure_offset, &c.offset))
+		return;
+	c.name = die_name(w, die);
+	if (c.name == NULL)
+		return;
+	attr_ref(w, die, DW_AT_type, &c.type_off);
+	g_array_append_val(w->captures, c);
+}
+
 static void add_subprogram(walker *w, Dwarf_Die die)
 {
 	Dwarf_Addr lo, hi;
@@ -349,6 +381,8 @@ static void add_subprogram(walker *w, Dwarf_Die die)
 		hi += lo;
 	hw_dwarf_func f = { name, lo, hi };
 	g_array_append_val(w->d->funcs, f);
+	guint64 pc = lo;
+	for_children(w, die, visit_capture, &pc);
 }
 
 static void visit_top(walker *w, Dwarf_Die die, void *data)
@@ -431,6 +465,11 @@ static void link_all(hw_dwarf *d, GArray *vars)
 				    t->pub.size != HW_DWARF_SIZE_UNKNOWN))
 			g_hash_table_insert(d->by_name, (gpointer)t->pub.name, t);
 	}
+	for (guint i = 0; i < d->types->len; i++) {
+		type_rec *t = g_ptr_array_index(d->types, i);
+		if (t->pub.go_runtime_type && !g_hash_table_contains(d->by_rtype, &t->pub.go_runtime_type))
+			g_hash_table_insert(d->by_rtype, &t->pub.go_runtime_type, t);
+	}
 	for (guint i = 0; i < vars->len; i++) {
 		var_rec *v = &g_array_index(vars, var_rec, i);
 		hw_dwarf_var g = { v->name, v->addr, at_offset(d, v->type_off) };
@@ -442,6 +481,25 @@ static gint var_cmp(gconstpointer a, gconstpointer b)
 {
 	const hw_dwarf_var *x = a, *y = b;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static gint capture_cmp(gconstpointer a, gconstpointer b)
+{
+	const capture_rec *x = a, *y = b;
+	return x->lowpc < y->lowpc ? -1 : x->lowpc > y->lowpc ? 1 :
+	       x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Moves the walker's captured variables into d, linked and sorted by function. */
+static void link_captures(hw_dwarf *d, GArray *recs)
+{
+	g_array_sort(recs, capture_cmp);
+	for (guint i = 0; i < recs->len; i++) {
+		const capture_rec *r = &g_array_index(recs, capture_rec, i);
+		hw_dwarf_capture c = { r->name, r->offset, at_offset(d, r->type_off) };
+		g_array_append_val(d->captures, c);
+		g_array_append_val(d->capture_pcs, r->lowpc);
+	}
 }
 
 static gint func_cmp(gconstpointer a, gconstpointer b)
@@ -471,8 +529,12 @@ hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
 	d->global_index = g_hash_table_new(g_str_hash, g_str_equal);
 	d->constants = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	d->funcs = g_array_new(FALSE, FALSE, sizeof(hw_dwarf_func));
+	d->by_rtype = g_hash_table_new(g_int64_hash, g_int64_equal);
+	d->captures = g_array_new(FALSE, FALSE, sizeof(hw_dwarf_capture));
+	d->capture_pcs = g_array_new(FALSE, FALSE, sizeof(guint64));
 	w.d = d;
 	w.vars = g_array_new(FALSE, FALSE, sizeof(var_rec));
+	w.captures = g_array_new(FALSE, FALSE, sizeof(capture_rec));
 
 	int res = dwarf_init_b(hw_elf_fd(e), DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &w.dbg,
 			       &w.derr);
@@ -530,6 +592,7 @@ hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
 		goto out;
 	}
 	link_all(d, w.vars);
+	link_captures(d, w.captures);
 	g_array_sort(d->globals, var_cmp);
 	for (guint i = 0; i < d->globals->len; i++) {
 		const char *name = g_array_index(d->globals, hw_dwarf_var, i).name;
@@ -544,6 +607,7 @@ out:
 		dwarf_finish(w.dbg, &fe);
 	}
 	g_array_unref(w.vars);
+	g_array_unref(w.captures);
 	if (!ok) {
 		hw_dwarf_free(d);
 		return NULL;
@@ -671,4 +735,27 @@ const hw_dwarf_func *hw_dwarf_funcs(hw_dwarf *d, gsize *n_funcs)
 {
 	*n_funcs = d->funcs->len;
 	return (const hw_dwarf_func *)d->funcs->data;
+}
+
+const hw_dwarf_type *hw_dwarf_type_by_runtime_type(hw_dwarf *d, guint64 addr)
+{
+	return addr ? g_hash_table_lookup(d->by_rtype, &addr) : NULL;
+}
+
+const hw_dwarf_capture *hw_dwarf_closure_captures(hw_dwarf *d, guint64 lowpc, gsize *n)
+{
+	const guint64 *pcs = (const guint64 *)d->capture_pcs->data;
+	guint lo = 0, hi = d->capture_pcs->len;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		if (pcs[mid] < lowpc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	guint end = lo;
+	while (end < d->capture_pcs->len && pcs[end] == lowpc)
+		end++;
+	*n = end - lo;
+	return *n ? &g_array_index(d->captures, hw_dwarf_capture, lo) : NULL;
 }

@@ -81,6 +81,15 @@ typedef struct {
 	guint64 lowpc, highpc;       /* link-time, [lowpc, highpc) */
 } hw_dwarf_func;
 
+/* A variable captured by a closure function (Go 1.23+ DW_AT_go_closure_offset): where it
+ * lives in the closure's context (the funcval, word 0 being the code pointer). A variable
+ * captured by reference is named "&x" and has a pointer type. */
+typedef struct {
+	const char *name;
+	guint64 offset;              /* bytes from the start of the funcval */
+	const hw_dwarf_type *type;   /* may be NULL */
+} hw_dwarf_capture;
+
 /* Reads the DWARF of e (takes a reference on e while loading only).
  * Errors: HW_DEBUGINFO_ERROR_NO_DWARF naming the file and saying it was probably built with
  * -ldflags=-w or stripped; _CORRUPT for libdwarf errors (with libdwarf's message). */
@@ -125,6 +134,15 @@ gboolean hw_dwarf_constant(hw_dwarf *d, const char *name, gint64 *value, GError 
 
 /* Subprograms with a pc range, sorted by lowpc. Owned by d. */
 const hw_dwarf_func *hw_dwarf_funcs(hw_dwarf *d, gsize *n_funcs);
+
+/* The type whose DW_AT_go_runtime_type is addr, or NULL: the link-time address of its abi.Type
+ * (older toolchains) or its offset from moduledata.types (Go 1.26 writes small offsets; the
+ * caller knows the base). When several DIEs name the same descriptor, the first one wins. */
+const hw_dwarf_type *hw_dwarf_type_by_runtime_type(hw_dwarf *d, guint64 addr);
+
+/* The captured variables of the closure function whose lowpc is lowpc, sorted by offset;
+ * NULL with *n 0 if it has none (not a closure, or built by Go < 1.23). Owned by d. */
+const hw_dwarf_capture *hw_dwarf_closure_captures(hw_dwarf *d, guint64 lowpc, gsize *n);
 
 /* Counts for diagnostics. */
 gsize hw_dwarf_n_types(hw_dwarf *d);

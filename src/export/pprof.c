@@ -259,9 +259,8 @@ static uint32_t *label_edges(const hw_graph *g, hw_domtree *dom, guint8 **indire
 static gboolean place_dominators(builder *b, hw_domtree *dom, GError **error)
 {
 	const hw_graph *g = b->g;
-	guint8 *indirect = NULL;
+	g_autofree guint8 *indirect = NULL;
 	g_autofree uint32_t *edge = label_edges(g, dom, &indirect);
-	g_autofree guint8 *indirect_owned = indirect;
 	g_autoptr(GHashTable) root_of = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	uint32_t several = HW_NONE;

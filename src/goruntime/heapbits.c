@@ -6,6 +6,8 @@
  */
 #include "goruntime/heapbits.h"
 
+#include "goruntime/gcprog.h"
+
 G_DEFINE_QUARK(heapwalk-goruntime-error-quark, gr_error)
 
 uint32_t gr_span_expected_nelems(uint64_t elemsize, uint64_t npages, bool scan, bool greentea)
@@ -87,6 +89,7 @@ gboolean gr_type_hdr_read(const gr_mem *mem, const gr_abi_layout *abi, uint64_t 
 	out->gcdata = gr_le64(buf + abi->off_gcdata);
 	out->tflag = buf[abi->off_tflag];
 	out->kind = buf[abi->off_kind] & abi->kind_mask;
+	out->gcprog = (buf[abi->off_kind] & abi->kind_gcprog) != 0;
 	if (out->ptrbytes > out->size) {
 		g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "type at 0x%" G_GINT64_MODIFIER "x has "
 		            "PtrBytes %" G_GUINT64_FORMAT " > Size_ %" G_GUINT64_FORMAT,
@@ -174,6 +177,11 @@ guint8 *gr_gcmask_build(const gr_mem *mem, const gr_abi_layout *abi, uint64_t ty
 			continue;
 		if (t.bit + h.ptrbytes / GR_WORD > nbits)
 			goto bounds;
+		if (h.gcprog) {
+			if (!gr_gcprog_run_at(mem, h.gcdata, dst, t.bit, h.ptrbytes / GR_WORD, NULL, error))
+				goto fail;
+			continue;
+		}
 		if (!(h.tflag & abi->tflag_ondemand) || abi->tflag_ondemand == 0) {
 			if (!mask_copy_in(mem, h.gcdata, h.ptrbytes / GR_WORD, dst, t.bit, error))
 				goto fail;

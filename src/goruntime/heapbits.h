@@ -78,6 +78,10 @@ typedef struct gr_abi_layout {
 	uint64_t off_field_typ;      /* StructField.Typ */
 	uint64_t off_field_offset;   /* StructField.Offset */
 	uint8_t tflag_ondemand;      /* TFlagGCMaskOnDemand (0 before 1.24: GCData is always a mask) */
+	uint8_t kind_gcprog;         /* KindGCProg, a flag in Kind_ (1.22/1.23: GCData is a GC
+	                              * program, gcprog.h); 0 from 1.24 on */
+	uint8_t tflag_unrolled;      /* TFlagUnrolledBitmap (1.22/1.23: a dummy type the runtime made
+	                              * for a large object whose type has a GC program); 0 from 1.24 */
 	uint8_t tflag_extrastar;     /* TFlagExtraStar */
 	uint8_t kind_mask;           /* KindMask (0x1f) */
 	uint8_t kind_array, kind_struct;
@@ -87,6 +91,7 @@ typedef struct gr_abi_layout {
 typedef struct gr_type_hdr {
 	uint64_t addr, size, ptrbytes, gcdata;
 	uint8_t tflag, kind;
+	bool gcprog;                 /* GCData is a GC program (Kind_ & KindGCProg) */
 } gr_type_hdr;
 
 gboolean gr_type_hdr_read(const gr_mem *mem, const gr_abi_layout *abi, uint64_t addr,
@@ -95,7 +100,8 @@ gboolean gr_type_hdr_read(const gr_mem *mem, const gr_abi_layout *abi, uint64_t 
 /* The GC mask of the type at type_addr: PtrBytes/8 bits, in a new byte array the caller
  * frees. For TFlagGCMaskOnDemand types the runtime may not have built it yet, so it is
  * built from the type descriptors (runtime buildGCMask), iteratively, every write checked
- * against the mask's bounds. */
+ * against the mask's bounds; for KindGCProg types (1.22/1.23) it is the output of the type's
+ * GC program. */
 guint8 *gr_gcmask_build(const gr_mem *mem, const gr_abi_layout *abi, uint64_t type_addr,
                         uint64_t *nbits_out, GError **error);
 

@@ -2,13 +2,14 @@
  *
  * Objects come from the object index in address order. Edges come from the runtime's own
  * pointer maps (heapbits.c): regime A for small scan spans, the malloc header's type for
- * header objects, mspan.largeType for large ones. A word flagged as a pointer becomes an edge
+ * header objects, mspan.largeType for large ones. Object types and edge labels come from the
+ * typing built beforehand (typeprop.h). A word flagged as a pointer becomes an edge
  * only if it points into an allocated object; the others are counted (nonheap_words: static
  * data, stacks, nil; free_slot_words: a free slot of an in-use span, i.e. a dangling word in an
  * unreachable object). Memory is read through a window so a span is fetched from the image in
  * one piece rather than word by word.
  */
-#include "goruntime/walk.h"
+#include "goruntime/typeprop.h"
 
 /* Bytes fetched from the image at a time. */
 #define WINDOW_BYTES (256u * 1024u)
@@ -32,23 +33,6 @@ static bool window_word(window *win, uint64_t addr, uint64_t *v)
 	}
 	*v = gr_le64(win->buf + (addr - win->start));
 	return true;
-}
-
-static hwd_type_kind kind_of(const gr_type_info *ti)
-{
-	if (g_str_has_prefix(ti->name, "map.") || g_str_has_prefix(ti->name, "noalg.map."))
-		return HWD_TYPE_MAP;
-	switch (ti->kind) {
-	case 17: case 23: return HWD_TYPE_SLICE_ARRAY;
-	case 18: return HWD_TYPE_CHAN;
-	case 19: return HWD_TYPE_CLOSURE;
-	case 20: return HWD_TYPE_INTERFACE;
-	case 21: return HWD_TYPE_MAP;
-	case 22: case 26: return HWD_TYPE_POINTER;
-	case 24: return HWD_TYPE_STRING;
-	case 25: return g_str_has_prefix(ti->name, "runtime.") ? HWD_TYPE_RUNTIME : HWD_TYPE_STRUCT;
-	default: return ti->kind >= 1 && ti->kind <= 16 ? HWD_TYPE_SCALAR : HWD_TYPE_UNKNOWN;
-	}
 }
 
 /* The type named by an object's header or its span's largeType into *out: NULL for objects
@@ -85,8 +69,6 @@ static gboolean object_type(gr_walk *w, const gr_span *s, uint64_t slot, window 
 		g_error_free(err);
 		return FALSE;
 	}
-	if (ti->snapshot_id == 0)
-		ti->snapshot_id = hwd_writer_type(w->w, ti->name, ti->size, kind_of(ti));
 	*out = ti;
 	return TRUE;
 }
@@ -98,15 +80,6 @@ static bool in_mallocgc(const gr_walk *w, const gr_span *s, uint64_t slot)
 {
 	return w->pause->gcphase == 0 &&
 	       !gr_spans_published(&w->pause->spans, s, (uint32_t)((slot - s->start) / s->elemsize));
-}
-
-static uint32_t sizeclass_type(gr_walk *w, const gr_span *s)
-{
-	char name[64];
-	g_snprintf(name, sizeof name, "%s%" G_GUINT64_FORMAT " B%s",
-	           gr_span_sizeclass(s) == 0 ? "large " : "size class ", s->elemsize,
-	           gr_span_noscan(s) ? " (no pointers)" : "");
-	return hwd_writer_type(w->w, name, s->elemsize, HWD_TYPE_SIZECLASS);
 }
 
 static window window_new(gr_walk *w)
@@ -124,7 +97,6 @@ gboolean gr_heap_emit_objects(gr_walk *w, GError **error)
 		const gr_span *s = &ss->v[i];
 		uint32_t end = i + 1 < ss->n ? ss->v[i + 1].first_object : (uint32_t)w->objects.n;
 		bool header = gr_span_has_header(s, w->L);
-		uint32_t sc_type = 0;
 		win.limit = s->start + s->npages * GR_PAGE_SIZE;
 		win.len = 0;
 		for (uint32_t k = s->first_object; k < end && ok; k++) {
@@ -140,13 +112,7 @@ gboolean gr_heap_emit_objects(gr_walk *w, GError **error)
 			o.addr = slot + (header ? w->L->malloc_header_size : 0);
 			o.size = s->elemsize - (header ? w->L->malloc_header_size : 0);
 			o.flags = (header ? HWD_OBJ_HAS_HEADER : 0) | (incomplete ? HWD_OBJ_INCOMPLETE : 0);
-			if (ti) {
-				o.type = ti->snapshot_id;
-			} else {
-				if (!sc_type)
-					sc_type = sizeclass_type(w, s);
-				o.type = sc_type;
-			}
+			o.type = w->typing->type_id[k];
 			w->st.incomplete_objects += incomplete;
 			ok = gr_walk_check(hwd_writer_object(w->w, &o), "object", error);
 		}
@@ -179,7 +145,8 @@ static void edge_word(void *user, uint64_t off)
 			w->st.nonheap_words++;
 		return;
 	}
-	hwd_edge e = { c->from, to, 0, hwd_edge_info(HWD_EDGE_STRONG, off) };
+	hwd_edge e = { c->from, to, gr_typing_label(w, w->typing, c->from, off),
+	               hwd_edge_info(HWD_EDGE_STRONG, off) };
 	c->rc = hwd_writer_edge(w->w, &e);
 	w->st.edges++;
 }

@@ -172,10 +172,17 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 		L->cleanupblock_alllink = member(&l, "runtime.cleanupBlock", "cleanupBlockHeader.alllink");
 		L->cleanupblock_n = member(&l, "runtime.cleanupBlock", "cleanupBlockHeader.n");
 		L->cleanupblock_fns = member(&l, "runtime.cleanupBlock", "cleanups");
-		L->cleanupfn_size = tsize(&l, "runtime.cleanupFn");
-		L->cleanupfn_call = member(&l, "runtime.cleanupFn", "call");
-		L->cleanupfn_fn = member(&l, "runtime.cleanupFn", "fn");
-		L->cleanupfn_arg = member(&l, "runtime.cleanupFn", "arg");
+		if (hw_dwarf_type_by_name(dw, "runtime.cleanupFn")) {
+			L->cleanupfn_size = tsize(&l, "runtime.cleanupFn");
+			L->cleanupfn_call = member(&l, "runtime.cleanupFn", "call");
+			L->cleanupfn_fn = member(&l, "runtime.cleanupFn", "fn");
+			L->cleanupfn_arg = member(&l, "runtime.cleanupFn", "arg");
+		} else {
+			/* Go 1.25 queues the bare *funcval (cleanups [N]*funcval). */
+			L->cleanupfn_size = GR_WORD;
+			L->cleanupfn_fn = 0;
+			L->cleanupfn_call = L->cleanupfn_arg = GR_NO_FIELD;
+		}
 		if (L->cleanupfn_size)
 			L->cleanupblock_cap = member_size(&l, "runtime.cleanupBlock", "cleanups") / L->cleanupfn_size;
 	}
@@ -260,6 +267,10 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	/* Before 1.24 bit 0x10 meant something else (TFlagUnrolledBitmap) and GCData was always
 	 * a mask, so "no such constant" means "no on-demand masks". */
 	a->tflag_ondemand = (uint8_t)constant_opt(&l, "internal/abi.TFlagGCMaskOnDemand", 0);
+	/* And before 1.24 a big type's GCData was a GC program, flagged in Kind_; a large
+	 * object of such a type names a runtime-made dummy type holding the unrolled mask. */
+	a->kind_gcprog = (uint8_t)constant_opt(&l, "internal/abi.KindGCProg", 0);
+	a->tflag_unrolled = (uint8_t)constant_opt(&l, "internal/abi.TFlagUnrolledBitmap", 0);
 	a->tflag_extrastar = (uint8_t)constant(&l, "internal/abi.TFlagExtraStar");
 	/* 1.26 stores the bare kind in Kind_; older releases OR flags above KindMask into it. */
 	a->kind_mask = (uint8_t)constant_opt(&l, "internal/abi.KindMask", 0x1f);

@@ -17,6 +17,9 @@
 
 typedef struct hw_dwarf hw_dwarf;
 
+/* An offset for a field this runtime does not have. */
+#define GR_NO_FIELD UINT64_MAX
+
 typedef struct gr_layout {
 	/* globals (target addresses) */
 	uint64_t mheap, allgs, allm, firstmoduledata, wait_reason_strings, gcphase;
@@ -47,7 +50,8 @@ typedef struct gr_layout {
 	/* queued cleanups (1.25+): runtime.gcCleanups.all, a list of cleanupBlock */
 	bool has_cleanup_queue;
 	uint64_t cleanup_all, cleanupblock_alllink, cleanupblock_n, cleanupblock_fns, cleanupblock_cap;
-	uint64_t cleanupfn_size, cleanupfn_call, cleanupfn_fn, cleanupfn_arg;
+	uint64_t cleanupfn_size, cleanupfn_call, cleanupfn_fn, cleanupfn_arg; /* call and arg are
+	                                      * GR_NO_FIELD in 1.25, whose queue holds bare *funcval */
 
 	/* runtime.g */
 	uint64_t g_size;

@@ -110,7 +110,8 @@ gboolean gr_specials_read(const gr_mem *mem, const gr_layout *L, gr_pause *p, GE
 
 /* Walks one queue of blocks (allfin, or gcCleanups.all): each block has a count at cnt_off
  * (uint32) and cap entries of entry_size bytes at entries_off, and is linked at link_off.
- * The entries' pointer words (word_offs, nwords) are appended as specials of `kind`. */
+ * The entries' pointer words (word_offs, nwords; GR_NO_FIELD reads as 0) are appended as
+ * specials of `kind`. */
 static gboolean read_queue(const gr_mem *mem, uint64_t head, uint64_t link_off, uint64_t cnt_off,
                            uint64_t entries_off, uint64_t entry_size, uint64_t cap,
                            const uint64_t *word_offs, unsigned nwords, gr_special_kind kind,
@@ -141,7 +142,7 @@ static gboolean read_queue(const gr_mem *mem, uint64_t head, uint64_t link_off, 
 				break;
 			gr_special sc = { 0, { 0 }, kind };
 			for (unsigned w = 0; w < nwords; w++)
-				sc.words[w] = gr_le64(e + word_offs[w]);
+				sc.words[w] = word_offs[w] == GR_NO_FIELD ? 0 : gr_le64(e + word_offs[w]);
 			g_array_append_val(p->specials, sc);
 		}
 		b = next;

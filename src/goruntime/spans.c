@@ -65,10 +65,14 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 		if (s.npages == 0 || s.npages > (1ull << 30) || s.elemsize == 0 || s.nelems == 0 ||
 		    (uint64_t)s.nelems * s.elemsize > span_bytes ||
 		    s.freeindex > s.nelems ||
-		    /* Large spans' limit is the requested size (mcache.allocLarge), not the pages. */
+		    /* Large spans' limit is the requested size (mcache.allocLarge), not the pages.
+		     * Small spans end at their last slot, except that Go 1.22's mcentral.grow
+		     * computes the limit before reserving the heap bits: it may lie past the last
+		     * slot, over the bitmap, up to the last whole slot of the pages. */
 		    (gr_span_sizeclass(&s) == 0
 		         ? s.nelems != 1 || s.limit <= s.start || s.limit > s.start + span_bytes
-		         : s.limit != s.start + (uint64_t)s.nelems * s.elemsize)) {
+		         : s.limit != s.start + (uint64_t)s.nelems * s.elemsize &&
+		           s.limit != s.start + span_bytes / s.elemsize * s.elemsize)) {
 			g_set_error(error, GR_ERROR, GR_ERROR_CORRUPT, "mspan at 0x%" G_GINT64_MODIFIER "x is "
 			            "impossible: start 0x%" G_GINT64_MODIFIER "x npages %" G_GUINT64_FORMAT
 			            " elemsize %" G_GUINT64_FORMAT " nelems %u freeindex %u limit 0x%"
@@ -76,6 +80,9 @@ gboolean gr_spans_read(const gr_mem *mem, const gr_layout *L, gr_spans *out, GEr
 			            s.nelems, s.freeindex, (guint64)s.limit);
 			goto fail;
 		}
+		/* Lookups stop at the last slot (the bitmap past it holds no object). */
+		if (gr_span_sizeclass(&s) != 0)
+			s.limit = s.start + (uint64_t)s.nelems * s.elemsize;
 		size_t nb = (s.nelems + 7u) / 8u;
 		s.bits_off = bits->len;
 		g_byte_array_set_size(bits, bits->len + 2 * nb);

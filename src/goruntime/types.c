@@ -77,8 +77,13 @@ gr_type_info *gr_types_get(gr_types *t, uint64_t addr, GError **error)
 	}
 	int32_t str;
 	char *name = NULL;
-	if (gr_mem_read(&t->mem, addr + t->abi->off_str, &str, 4, "Type.Str", NULL) &&
-	    addr >= t->base && addr < t->end)
+	if (t->abi->tflag_unrolled && (h.tflag & t->abi->tflag_unrolled))
+		/* Go 1.22/1.23: the runtime's stand-in for a type with a GC program; it records
+		 * only the size and the unrolled mask, not which type it stands for. */
+		name = g_strdup_printf("unnamed type of %" G_GUINT64_FORMAT " bytes (GC program unrolled "
+		                       "by the runtime)", h.size);
+	else if (gr_mem_read(&t->mem, addr + t->abi->off_str, &str, 4, "Type.Str", NULL) &&
+	         addr >= t->base && addr < t->end)
 		name = gr_name_read(&t->mem, t->base + (uint64_t)(int64_t)str, NULL);
 	if (name && (h.tflag & t->abi->tflag_extrastar) && name[0] == '*')
 		memmove(name, name + 1, strlen(name));

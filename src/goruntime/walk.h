@@ -9,6 +9,7 @@
  * registers (roots.c), goroutines, frames and stack roots (goroutines.c).
  *
  * Ownership: gr_pause owns its arrays (gr_pause_clear); gr_walk borrows everything.
+ * gr_walk.typing must be built (gr_typing_build) before the objects are emitted.
  */
 #ifndef HW_GORUNTIME_WALK_H
 #define HW_GORUNTIME_WALK_H
@@ -95,6 +96,7 @@ typedef struct gr_walk {
 	size_t n_threads;
 	int64_t now_mono_ns;        /* CLOCK_MONOTONIC at capture, -1 unknown (cores) */
 	hwd_writer *w;
+	const struct gr_typing *typing;  /* object types and edge labels (typeprop.h), or NULL */
 	gr_walk_stats st;
 } gr_walk;
 

@@ -149,7 +149,8 @@ static void check_snapshot(const char *path)
 	}
 	assert_int_equal(len, 1000);
 
-	/* The large []*Node (type *main.Node, 80000 B): 10000 edges, all to the list head. */
+	/* The large []*Node (80000 B; its largeType is *main.Node, and the slice field keep.large
+	 * makes it []*main.Node): 10000 edges, all to the list head. */
 	/* main.Big: its on-demand mask puts A[19999] at offset 159992. */
 	int found_large = 0, found_big = 0, found_mid = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -158,7 +159,7 @@ static void check_snapshot(const char *path)
 			continue;
 		hwd_type t = hwd_reader_type(r, o.type);
 		str(r, t.name, buf, sizeof buf);
-		if (strcmp(buf, "*main.Node") == 0 && o.size >= 80000) {
+		if (strcmp(buf, "[]*main.Node") == 0 && o.size >= 80000) {
 			found_large++;
 			assert_int_equal(cnt[i], 10000);
 			for (uint32_t j = 0; j < cnt[i]; j++)

@@ -6,9 +6,11 @@
  * global roots each has, how many are in only one of them, and for the objects in both, how
  * many differ in size, malloc-header flag, or type (name and kind). Objects the first snapshot
  * types by size class only ("large N B": the dump does not carry a large object's type) are
- * counted apart (`a_sizeclass_b_typed`), and so are differing edges from or to an object of a
- * runtime type (`edges_only_runtime`: the scheduler's own structures, p and m, and the links
- * to them, such as g.m, change as soon as the process runs again). It compares, it does not judge: the test decides.
+ * counted apart (`a_sizeclass_b_typed`). Differing edges whose source A's program reaches from
+ * its own variables (global roots "main.*"), and differing global roots of those variables, are
+ * counted apart (`edges_only_from_main`, `globals_only_main`): the rest is the runtime's own
+ * state (scheduler, timers, goroutine records), which changes as soon as the process runs
+ * again. It compares, it does not judge: the test decides.
  *
  * Usage: compare-snapshots A.hwd B.hwd
  */
@@ -66,7 +68,15 @@ static triple *edges_of(const hwd_reader *r, uint64_t *n)
 	return t;
 }
 
-/* Global roots as (addr, target addr, 0), sorted. */
+/* Whether root x is one of the program's own variables ("main.*"). */
+static int main_root(const hwd_reader *r, const hwd_root *x)
+{
+	uint32_t len = 0;
+	const char *name = hwd_reader_string(r, x->name, &len);
+	return x->kind == HWD_ROOT_GLOBAL && len > 5 && memcmp(name, "main.", 5) == 0;
+}
+
+/* Global roots as (addr, target addr, 1 for a main.* variable), sorted. */
 static triple *globals_of(const hwd_reader *r, uint64_t *n)
 {
 	triple *t = xcalloc(hwd_reader_root_count(r));
@@ -74,28 +84,59 @@ static triple *globals_of(const hwd_reader *r, uint64_t *n)
 	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++) {
 		hwd_root x = hwd_reader_root(r, k);
 		if (x.kind == HWD_ROOT_GLOBAL)
-			t[(*n)++] = (triple){ x.addr, hwd_reader_object(r, x.object).addr, 0 };
+			t[(*n)++] = (triple){ x.addr, hwd_reader_object(r, x.object).addr, (uint64_t)main_root(r, &x) };
 	}
 	qsort(t, *n, sizeof *t, cmp_triple);
 	return t;
 }
 
-/* Whether the object at addr in r has a type of the Go runtime's own ("runtime.p", ...). */
-static int runtime_object(const hwd_reader *r, uint64_t addr)
+/* Marks the objects of r reachable from its global roots named "main.*" (the program's own
+ * variables, not the runtime's), following every edge; explicit stack. */
+static unsigned char *reach_main(const hwd_reader *r)
 {
-	uint32_t len = 0;
-	const char *s = hwd_reader_string(r, hwd_reader_type(r, hwd_reader_object(r, hwd_reader_find_object(r, addr)).type).name,
-	                                  &len);
-	return len > 8 && memcmp(s, "runtime.", 8) == 0;
+	uint64_t n = hwd_reader_object_count(r), ne = hwd_reader_edge_count(r);
+	unsigned char *seen = calloc(n ? n : 1, 1);
+	uint64_t *first = calloc(n + 1, sizeof *first);
+	uint32_t *stack = calloc(n ? n : 1, sizeof *stack);
+	if (!seen || !first || !stack) {
+		fprintf(stderr, "compare-snapshots: out of memory\n");
+		exit(2);
+	}
+	for (uint64_t k = 0; k < ne; k++)   /* edges are grouped by source: CSR offsets */
+		first[hwd_reader_edge(r, k).from + 1]++;
+	for (uint64_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	uint64_t sp = 0;
+	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++) {
+		hwd_root x = hwd_reader_root(r, k);
+		if (main_root(r, &x) && !seen[x.object]) {
+			seen[x.object] = 1;
+			stack[sp++] = x.object;
+		}
+	}
+	while (sp > 0) {
+		uint32_t o = stack[--sp];
+		for (uint64_t k = first[o]; k < first[o + 1]; k++) {
+			uint32_t t = hwd_reader_edge(r, k).to;
+			if (!seen[t]) {
+				seen[t] = 1;
+				stack[sp++] = t;
+			}
+		}
+	}
+	free(first);
+	free(stack);
+	return seen;
 }
 
-/* Counts the entries only in a and only in b of two sorted arrays (and of those, the ones whose
- * first or third member is an object of a runtime type); prints up to 5 of each. */
-static void diff(const char *what, const hwd_reader *ra, const triple *a, uint64_t na, const hwd_reader *rb,
-                 const triple *b, uint64_t nb, uint64_t *only_a, uint64_t *only_b, uint64_t *runtime)
+/* Counts the entries only in a and only in b of two sorted arrays, and of those the ones of the
+ * program: with `user`, edges whose source (first member, an address of ra) is marked in it;
+ * without, entries whose third member is 1. Prints up to 5 of each. */
+static void diff(const char *what, const hwd_reader *ra, const unsigned char *user, const triple *a, uint64_t na,
+                 const triple *b, uint64_t nb, uint64_t *only_a, uint64_t *only_b, uint64_t *in_user)
 {
 	uint64_t i = 0, j = 0;
-	*only_a = *only_b = *runtime = 0;
+	*only_a = *only_b = *in_user = 0;
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : cmp_triple(&a[i], &b[j]);
 		if (c == 0) {
@@ -105,7 +146,8 @@ static void diff(const char *what, const hwd_reader *ra, const triple *a, uint64
 		}
 		const triple *t = c < 0 ? &a[i++] : &b[j++];
 		uint64_t *count = c < 0 ? only_a : only_b;
-		*runtime += runtime_object(c < 0 ? ra : rb, t->a) || runtime_object(c < 0 ? ra : rb, t->c);
+		uint32_t src = user ? hwd_reader_find_object(ra, t->a) : HWD_NONE;
+		*in_user += user ? src != HWD_NONE && user[src] : t->c == 1;
 		if ((*count)++ < 5)
 			fprintf(stderr, "%s only in %s: 0x%" PRIx64 " %" PRIu64 " 0x%" PRIx64 "\n", what, c < 0 ? "A" : "B",
 			        t->a, t->b, t->c);
@@ -159,17 +201,19 @@ int main(int argc, char **argv)
 		i++;
 		j++;
 	}
-	uint64_t nea, neb, nga, ngb, e_only_a, e_only_b, g_only_a, g_only_b, e_runtime, g_runtime;
+	uint64_t nea, neb, nga, ngb, e_only_a, e_only_b, g_only_a, g_only_b, e_user, g_user;
+	unsigned char *user = reach_main(a);
 	triple *ea = edges_of(a, &nea), *eb = edges_of(b, &neb);
 	triple *ga = globals_of(a, &nga), *gb = globals_of(b, &ngb);
-	diff("edge", a, ea, nea, b, eb, neb, &e_only_a, &e_only_b, &e_runtime);
-	diff("global root", a, ga, nga, b, gb, ngb, &g_only_a, &g_only_b, &g_runtime);
+	diff("edge", a, user, ea, nea, eb, neb, &e_only_a, &e_only_b, &e_user);
+	diff("global root", a, NULL, ga, nga, gb, ngb, &g_only_a, &g_only_b, &g_user);
 	printf("{\"objects\":[%" PRIu64 ",%" PRIu64 "],\"objects_only\":[%" PRIu64 ",%" PRIu64 "],\"size_diff\":%" PRIu64
 	       ",\"header_diff\":%" PRIu64 ",\"type_diff\":%" PRIu64 ",\"a_sizeclass_b_typed\":%" PRIu64
-	       ",\"edges\":[%" PRIu64 ",%" PRIu64 "],\"edges_only\":[%" PRIu64 ",%" PRIu64 "],\"edges_only_runtime\":%" PRIu64 ",\"globals\":[%" PRIu64
-	       ",%" PRIu64 "],\"globals_only\":[%" PRIu64 ",%" PRIu64 "]}\n",
-	       na, nb, only_a, only_b, size_diff, header_diff, type_diff, sizeclass_typed, nea, neb, e_only_a, e_only_b, e_runtime,
-	       nga, ngb, g_only_a, g_only_b);
+	       ",\"edges\":[%" PRIu64 ",%" PRIu64 "],\"edges_only\":[%" PRIu64 ",%" PRIu64 "],\"edges_only_from_main\":%" PRIu64 ",\"globals\":[%" PRIu64
+	       ",%" PRIu64 "],\"globals_only\":[%" PRIu64 ",%" PRIu64 "],\"globals_only_main\":%" PRIu64 "}\n",
+	       na, nb, only_a, only_b, size_diff, header_diff, type_diff, sizeclass_typed, nea, neb, e_only_a, e_only_b, e_user,
+	       nga, ngb, g_only_a, g_only_b, g_user);
+	free(user);
 	free(ea);
 	free(eb);
 	free(ga);

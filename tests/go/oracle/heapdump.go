@@ -102,6 +102,7 @@ type Dump struct {
 	Goroutines        []Goroutine
 	Finalizers        []Finalizer
 	Threads           int
+	Ms                []uint64 // the m address of each OS-thread record
 	Types, Itabs      int
 	MemStats          *MemStats
 	Defers, Panics    int
@@ -327,10 +328,12 @@ func ReadDump(r io.Reader) (*Dump, error) {
 			dump.Itabs++
 		case tagOSThread:
 			d.tag = "OSThread"
-			if err = d.uvarints("m/id/procid", &skip, &skip, &skip); err != nil {
+			var m uint64
+			if err = d.uvarints("m/id/procid", &m, &skip, &skip); err != nil {
 				return nil, err
 			}
 			dump.Threads++
+			dump.Ms = append(dump.Ms, m)
 		case tagMemStats:
 			d.tag = "MemStats"
 			// 24 numbers (Alloc .. PauseTotalNs), 256 PauseNs, NumGC.

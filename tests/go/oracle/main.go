@@ -15,7 +15,10 @@
 // With -check it also fails (exit 1) unless the objects agree with the MemStats of the dump:
 // count == HeapObjects and bytes (slots) == HeapAlloc, and no pointer word hits a malloc header.
 //
-// Usage: heapdump-oracle [-exe EXE] [-listing FILE] [-retained SYMBOL] [-check] DUMP
+// With -volatile FILE it also lists the words of the runtime's scheduler and timer structures
+// that the runtime rewrites after the dump (volatile.go), for the harness to exempt.
+//
+// Usage: heapdump-oracle [-exe EXE] [-listing FILE] [-retained SYMBOL] [-volatile FILE] [-check] DUMP
 package main
 
 import (
@@ -73,18 +76,19 @@ func main() {
 	listing := flag.String("listing", "", "write the canonical listing to this file")
 	retained := flag.String("retained", "", "report the retained size of the object this global points to")
 	check := flag.Bool("check", false, "fail unless the objects agree exactly with the dump's MemStats")
+	volatile := flag.String("volatile", "", "write the scheduler and timer words the runtime rewrites after the dump (volatile.go) to this file; needs -exe")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: heapdump-oracle [-exe EXE] [-listing FILE] [-retained SYMBOL] [-check] DUMP")
+		fmt.Fprintln(os.Stderr, "usage: heapdump-oracle [-exe EXE] [-listing FILE] [-retained SYMBOL] [-volatile FILE] [-check] DUMP")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *exePath, *listing, *retained, *check); err != nil {
+	if err := run(flag.Arg(0), *exePath, *listing, *retained, *volatile, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "heapdump-oracle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dumpPath, exePath, listingPath, retainedSym string, check bool) error {
+func run(dumpPath, exePath, listingPath, retainedSym, volatilePath string, check bool) error {
 	f, err := os.Open(dumpPath)
 	if err != nil {
 		return err
@@ -149,6 +153,18 @@ func run(dumpPath, exePath, listingPath, retainedSym string, check bool) error {
 	}
 	if listingPath != "" {
 		if err := writeListing(listingPath, g); err != nil {
+			return err
+		}
+	}
+	if volatilePath != "" {
+		if exe == nil {
+			return fmt.Errorf("-volatile needs -exe")
+		}
+		words, err := VolatileWords(d, g, exe, exePath)
+		if err != nil {
+			return err
+		}
+		if err := writeVolatile(volatilePath, g, words); err != nil {
 			return err
 		}
 	}

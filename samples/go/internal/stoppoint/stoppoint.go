@@ -29,11 +29,21 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // maxRounds bounds the stop's retries; the ready line's mallocs_after then says it failed.
 const maxRounds = 10
+
+// timerSlots is the room made in the P's timer heap before the stop (see Here).
+const timerSlots = 4
+
+// Fields, when a sample sets it, runs in every round of the stop, after the MemStats read and
+// before the allocation check, and appends `,"key":value` fields for the ready line to b. It
+// must not allocate (b has room for 4 KiB), so what it reads describes the stopped process.
+var Fields func(b []byte) []byte
 
 // Expect holds a sample's own expectations, copied into the ready line (keys in sorted order).
 type Expect map[string]any
@@ -44,6 +54,7 @@ var (
 	stopStats  runtime.MemStats
 	afterStats runtime.MemStats
 	line       []byte
+	fields     []byte
 )
 
 // Here stops the sample: see the package comment. checksum may be nil when the sample has no
@@ -71,7 +82,23 @@ func Here(name string, expect Expect, checksum func() uint64) {
 	if err := syscall.Pipe2(park[:], syscall.O_CLOEXEC); err != nil {
 		fail("pipe: " + err.Error())
 	}
-	line = make([]byte, 0, len(fragment)+512)
+	fields = make([]byte, 0, 4096)
+	line = make([]byte, 0, len(fragment)+512+cap(fields))
+
+	// The background scavenger arms its sleep timer after a collection, at any later moment,
+	// on the P it runs on: adding a timer to a P whose timer heap (p.timers.heap) has no room
+	// allocates the heap's array, an object the heap dump and MemStats never saw. So the stop
+	// runs on one P, whose timer heap gets room for timerSlots timers here, all armed at once.
+	runtime.GOMAXPROCS(1)
+	var sleepers sync.WaitGroup
+	for i := 0; i < timerSlots; i++ {
+		sleepers.Add(1)
+		go func() {
+			time.Sleep(time.Millisecond)
+			sleepers.Done()
+		}()
+	}
+	sleepers.Wait()
 
 	// A timer-driven or heap-growth GC after this point would free nothing (everything is live),
 	// but it would still change span state; and GC off also stops the periodic forced GC.
@@ -94,6 +121,9 @@ func Here(name string, expect Expect, checksum func() uint64) {
 			}
 			debug.WriteHeapDump(uintptr(dumpFd))
 		}
+		if Fields != nil {
+			fields = Fields(fields[:0])
+		}
 		runtime.ReadMemStats(&afterStats)
 		if afterStats.Mallocs == stopStats.Mallocs || rounds == maxRounds {
 			break
@@ -114,6 +144,7 @@ func Here(name string, expect Expect, checksum func() uint64) {
 	line = strconv.AppendUint(line, afterStats.Mallocs-stopStats.Mallocs, 10)
 	line = append(line, `,"stop_rounds":`...)
 	line = strconv.AppendInt(line, int64(rounds), 10)
+	line = append(line, fields...)
 	line = append(line, fragment...)
 	line = append(line, "}\n"...)
 	write(line)

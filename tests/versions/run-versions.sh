@@ -1,0 +1,191 @@
+#!/bin/bash
+# run-versions.sh - the Go integration tests (tests/go) against every available Go release.
+#
+# For each Go version (default: the latest patch of every minor from 1.22 up that the Go
+# module proxy serves as golang.org/toolchain, fetched by `GOTOOLCHAIN=goX.Y.Z go`, ~70 MB
+# each, cached in the module cache), the samples are built with that toolchain into a
+# directory of their own and tests/go/run-integration.py runs its dump-SAMPLE cases against
+# them (the sample's heap as heapwalk dumps it, live and from a core, against the runtime's
+# WriteHeapDump and MemStats). With the version on PATH it also builds three variants:
+#   pie       -buildmode=pie
+#   cgo       CGO_ENABLED=1 plus a file with `import "C"` added to every sample (through
+#             `go build -overlay`, so samples/go stays untouched): external linking by gcc
+#             (which the go linker asks to zlib-compress the DWARF)
+#   trimpath  -trimpath
+#   dwarf-plain  -ldflags=-compressdwarf=false: uncompressed DWARF sections
+# and checks that an executable built with -ldflags=-w (no DWARF) is refused with an error
+# naming what is missing. It ends with a results table (docs/versions.md keeps the last one).
+#
+# Usage: run-versions.sh --build DIR [--work DIR] [--versions "go1.22.12 go1.26.11"]
+#                        [--cases "dump-cache dump-maps"] [--no-variants]
+# DIR is a configured and built meson build directory (heapwalk, tests/go/snapshot-listing,
+# tests/go/heapdump-oracle). Exit status 0 iff every cell passed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build= work= versions= cases= variants=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift 2 ;;
+	--work) work=$2; shift 2 ;;
+	--versions) versions=$2; shift 2 ;;
+	--cases) cases=$2; shift 2 ;;
+	--no-variants) variants=0; shift ;;
+	*) echo "usage: $0 --build DIR [--work DIR] [--versions LIST] [--cases LIST] [--no-variants]" >&2; exit 2 ;;
+	esac
+done
+[ -n "$build" ] || { echo "FAIL: --build DIR is required" >&2; exit 2; }
+build=$(cd "$build" && pwd)
+work=${work:-$build/tests/versions/work}
+heapwalk=$build/src/heapwalk
+listing=$build/tests/go/snapshot-listing
+oracle=$build/tests/go/heapdump-oracle
+for f in "$heapwalk" "$listing" "$oracle"; do
+	[ -x "$f" ] || { echo "FAIL: $f is missing: build $build first" >&2; exit 1; }
+done
+command -v go >/dev/null || { echo "FAIL: no go on PATH: these tests need Go >= 1.22" >&2; exit 1; }
+
+samples="cache listeners goroutines bigptr maps ifaces closures cycle list"
+if [ -z "$cases" ]; then
+	for s in $samples; do cases="$cases dump-$s"; done
+fi
+
+# The latest patch release of each minor >= 1.22 that the proxy lists.
+if [ -z "$versions" ]; then
+	versions=$(GOTOOLCHAIN=local GOFLAGS= go list -m -versions golang.org/toolchain 2>/dev/null |
+		tr ' ' '\n' | sed -n 's/^v0\.0\.1-go\(1\.[0-9]*\.[0-9]*\)\.linux-amd64$/\1/p' | sort -V |
+		awk -F. '$2 >= 22 { last[$2] = $0 } END { for (m in last) print "go" last[m] }' | sort -V)
+	[ -n "$versions" ] || { echo "FAIL: the Go module proxy lists no golang.org/toolchain versions;" \
+		"pass --versions" >&2; exit 1; }
+fi
+local_version=$(GOTOOLCHAIN=local go env GOVERSION)
+
+rm -rf "$work"
+mkdir -p "$work"
+declare -A cell
+rows=()
+names=()
+failed=0
+
+# build_samples ROW TOOLCHAIN CGO [go build flags...]: builds every sample into $work/ROW.
+build_samples() {
+	local row=$1 tc=$2 cgo=$3
+	shift 3
+	mkdir -p "$work/$row"
+	local s
+	for s in $samples churn; do
+		if ! (cd "$src/samples/go" && GOTOOLCHAIN=$tc CGO_ENABLED=$cgo GOFLAGS= \
+			go build -o "$work/$row/$s" "$@" "./$s") >>"$work/$row/build.log" 2>&1; then
+			return 1
+		fi
+	done
+}
+
+# The overlay that adds `import "C"` to every sample's main package.
+cgo_overlay() {
+	local s json="{\"Replace\":{"
+	for s in $samples churn; do
+		json="$json\"$src/samples/go/$s/zz_cgolink.go\":\"$here/cgolink.go\","
+	done
+	echo "${json%,}}}" >"$work/cgo-overlay.json"
+}
+
+# run_row ROW DESCRIPTION TOOLCHAIN CGO [go build flags...]
+run_row() {
+	local row=$1 desc=$2 tc=$3 cgo=$4
+	shift 4
+	rows+=("$row")
+	if [ "$tc" = local ]; then
+		names[${#rows[@]}]="$local_version $desc"
+	else
+		names[${#rows[@]}]="$(GOTOOLCHAIN=$tc go env GOVERSION 2>/dev/null || echo "$tc unavailable") $desc"
+	fi
+	echo "== $row: ${names[${#rows[@]}]}"
+	if ! build_samples "$row" "$tc" "$cgo" "$@"; then
+		echo "   build failed: $work/$row/build.log"
+		local c
+		for c in $cases; do cell[$row,$c]="nobuild"; done
+		failed=1
+		return
+	fi
+	local c
+	for c in $cases; do
+		if python3 "$src/tests/go/run-integration.py" --case "$c" --heapwalk "$heapwalk" \
+			--oracle "$oracle" --listing "$listing" --samples "$work/$row" \
+			--workdir "$work/$row/work-$c" >"$work/$row/$c.log" 2>&1; then
+			cell[$row,$c]=pass
+		else
+			cell[$row,$c]=FAIL
+			failed=1
+			echo "   $c FAIL: $work/$row/$c.log"
+			grep '^FAIL' "$work/$row/$c.log" | head -3 | cut -c1-300 | sed 's/^/     /'
+		fi
+	done
+}
+
+for v in $versions; do
+	run_row "$v" "" "$v" 0
+done
+nodwarf=skipped
+if [ $variants = 1 ]; then
+	run_row pie "-buildmode=pie" local 0 -buildmode=pie
+	cgo_overlay
+	run_row cgo "cgo (import \"C\", external link)" local 1 -overlay "$work/cgo-overlay.json"
+	# The variant is only worth its name if gcc linked it (Go asks gcc to zlib-compress the
+	# DWARF; the dwarf-plain row below covers uncompressed DWARF).
+	if [ -x "$work/cgo/cache" ] && ! { readelf -p .comment "$work/cgo/cache" | grep -q GCC &&
+		readelf -d "$work/cgo/cache" | grep -q NEEDED; }; then
+		echo "   the cgo variant is not linked by gcc"
+		cell[cgo,${cases%% *}]=FAIL
+		failed=1
+	fi
+	run_row dwarf-plain "-ldflags=-compressdwarf=false (uncompressed DWARF)" local 0 -ldflags=-compressdwarf=false
+	if [ -x "$work/dwarf-plain/cache" ] && readelf -SW "$work/dwarf-plain/cache" |
+		awk '$0 ~ / \.debug_info / && $0 ~ / C /' | grep -q .; then
+		echo "   the dwarf-plain variant still has compressed DWARF"
+		cell[dwarf-plain,${cases%% *}]=FAIL
+		failed=1
+	fi
+	run_row trimpath "-trimpath" local 0 -trimpath
+
+	# No DWARF: heapwalk must refuse with an error that says DWARF is missing.
+	mkdir -p "$work/nodwarf"
+	if (cd "$src/samples/go" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS= \
+		go build -ldflags=-w -o "$work/nodwarf/cache" ./cache) >"$work/nodwarf/build.log" 2>&1; then
+		coproc SAMPLE { exec "$work/nodwarf/cache"; }
+		read -r _ <&"${SAMPLE[0]}"
+		"$heapwalk" dump --pid "$SAMPLE_PID" -o "$work/nodwarf/cache.hwsnap" >"$work/nodwarf/dump.log" 2>&1
+		rc=$?
+		kill "$SAMPLE_PID"
+		wait "$SAMPLE_PID" 2>/dev/null
+		if [ $rc -ne 0 ] && grep -qi dwarf "$work/nodwarf/dump.log" && [ ! -e "$work/nodwarf/cache.hwsnap" ]; then
+			nodwarf="refused as expected: $(head -c 300 "$work/nodwarf/dump.log")"
+		else
+			nodwarf="FAIL (exit $rc): $(head -c 300 "$work/nodwarf/dump.log")"
+			failed=1
+		fi
+	else
+		nodwarf="FAIL: build failed, see $work/nodwarf/build.log"
+		failed=1
+	fi
+fi
+
+# The results table (markdown).
+echo
+printf '| build |'
+for c in $cases; do printf ' %s |' "${c#dump-}"; done
+printf '\n|---|'
+for c in $cases; do printf -- '---|'; done
+echo
+i=0
+for row in "${rows[@]}"; do
+	i=$((i + 1))
+	printf '| %s |' "${names[$i]}"
+	for c in $cases; do printf ' %s |' "${cell[$row,$c]}"; done
+	echo
+done
+echo
+echo "without DWARF (-ldflags=-w): $nodwarf"
+echo "logs: $work"
+exit $failed
