@@ -190,7 +190,7 @@ typedef struct hw_leak_thresholds {
 	int64_t goroutine_long_wait_ns;  /* 60 s: single snapshot, "long-waiting" */
 
 	/* growing caches */
-	uint64_t cache_min_entries;      /* 64: containers smaller than this in every snapshot are not summarised */
+	uint64_t cache_min_entries;      /* 16: containers with fewer entries are not summarised */
 	uint64_t cache_min_growth;       /* 64 entries over the series */
 	uint64_t cache_min_retained_growth; /* 1 MiB over the series (alternative to entries) */
 	double cache_dominator_share;    /* 0.10: single snapshot, share of the reachable heap */

@@ -11,6 +11,7 @@
  * crossing edges, and each top object's class changes at most twice (unset -> one -> many).
  */
 #include "goroutines.h"
+#include "graph-private.h"
 #include "retained.h"
 
 #include <string.h>
@@ -68,11 +69,13 @@ static void for_crossing_edges(const hw_domtree *d, const uint32_t *top, crossin
 			continue;
 		uint64_t e, end;
 		hw_graph_out_edges(g, x, &e, &end);
-		for (; e < end; e++) {
-			hwd_edge ed = hw_graph_edge(g, e);
-			if (!hw_edge_is_strong(&ed) || ed.to >= n || top[ed.to] != ed.to || top[x] == ed.to)
-				continue;
-			fn(top[x], ed.to, user);
+		while (e < end) {   /* span by span: an object's edges may straddle two runs */
+			const hwd_edge *span;
+			uint64_t k = hw_graph_edge_span(g, e, end, &span);
+			e += k;
+			for (const hwd_edge *ed = span; ed < span + k; ed++)
+				if (hw_edge_is_strong(ed) && ed->to < n && top[ed->to] == ed->to && top[x] != ed->to)
+					fn(top[x], ed->to, user);
 		}
 	}
 }

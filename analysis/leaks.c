@@ -9,6 +9,7 @@
  * to the detectors in leaks/ and sorts what they find.
  */
 #include "findings.h"
+#include "graph-private.h"
 #include "groups.h"
 #include "leaks/detectors.h"
 #include "retained.h"
@@ -31,15 +32,30 @@ static gboolean has_label(const hw_graph *g, uint32_t label, const char *what)
 	return g_strstr_len(s, len, what) != NULL;
 }
 
-static hwd_type_kind kind_of(const hw_graph *g, uint32_t v)
+/* What the scan asks of a type, per type id, computed once: the kind in the low bits. */
+enum { TYPE_KIND_MASK = 0x0F, TYPE_LISTENER_NAME = 0x10 };
+
+typedef struct scan_state {
+	const hw_graph *g;
+	hw_domtree *d;
+	const hw_path_index *p;
+	const hw_leak_thresholds *t;
+	GArray *stack;              /* uint32_t, map internals to visit */
+	guint8 *seen;               /* map internals already counted, one bit per object */
+	guint8 *type_info;          /* per type id 0..n_types: kind | TYPE_LISTENER_NAME */
+	uint32_t n_types;
+} scan_state;
+
+static hwd_type_kind kind_of(const scan_state *s, uint32_t v)
 {
-	return (hwd_type_kind)hw_graph_type(g, hw_graph_object(g, v).type).kind;
+	uint32_t t = hw_graph_object(s->g, v).type;
+	return (hwd_type_kind)(t <= s->n_types ? s->type_info[t] & TYPE_KIND_MASK : HWD_TYPE_UNKNOWN);
 }
 
 /* A map's internal edge: to another map-kind object, not through a key or value slot. */
-static gboolean is_internal_edge(const hw_graph *g, const hwd_edge *e)
+static gboolean is_internal_edge(const scan_state *s, const hwd_edge *e)
 {
-	return hw_edge_is_strong(e) && kind_of(g, e->to) == HWD_TYPE_MAP && !is_slot_label(g, e->label);
+	return hw_edge_is_strong(e) && kind_of(s, e->to) == HWD_TYPE_MAP && !is_slot_label(s->g, e->label);
 }
 
 /* Names that mark a listener: the suffixes of the issue, with or without a leading '*'. */
@@ -79,15 +95,6 @@ static const char *element_type(const char *s, uint32_t len, uint32_t *elen)
 	return s + i + 1;
 }
 
-typedef struct scan_state {
-	const hw_graph *g;
-	hw_domtree *d;
-	const hw_path_index *p;
-	const hw_leak_thresholds *t;
-	GArray *stack;              /* uint32_t, map internals to visit */
-	guint8 *seen;               /* map internals already counted, one bit per object */
-} scan_state;
-
 typedef struct container_info {
 	uint64_t bytes, entries;
 	uint64_t closures, interfaces, named, listener_retained;
@@ -106,18 +113,21 @@ static void count_entry(scan_state *s, uint32_t holder, const hwd_edge *e, conta
 		(*values)++;
 	else
 		ci->entries++;
-	hwd_type_kind k = kind_of(s->g, e->to);
-	uint32_t len;
-	const char *name = hw_graph_type_name(s->g, hw_graph_object(s->g, e->to).type, &len);
+	uint32_t type = hw_graph_object(s->g, e->to).type;
+	guint8 info = type <= s->n_types ? s->type_info[type] : HWD_TYPE_UNKNOWN;
+	hwd_type_kind k = (hwd_type_kind)(info & TYPE_KIND_MASK);
 	gboolean listener = TRUE;
 	if (k == HWD_TYPE_CLOSURE)
 		ci->closures++;
 	else if (k == HWD_TYPE_INTERFACE)
 		ci->interfaces++;
-	else if (len && is_listener_name(name, len)) {
+	else if (info & TYPE_LISTENER_NAME) {
 		ci->named++;
-		if (!ci->named_type)
+		if (!ci->named_type) {
+			uint32_t len;
+			const char *name = hw_graph_type_name(s->g, type, &len);
 			ci->named_type = g_strndup(name, len);
+		}
 	} else
 		listener = FALSE;
 	if (listener && hw_domtree_idom(s->d, e->to) == holder)
@@ -129,6 +139,7 @@ static container_info measure(scan_state *s, uint32_t v)
 {
 	container_info ci = { 0 };
 	uint64_t keys = 0, values = 0;
+	const gboolean is_map = kind_of(s, v) == HWD_TYPE_MAP;
 	g_array_set_size(s->stack, 0);
 	g_array_append_val(s->stack, v);
 	s->seen[v >> 3] |= (guint8)(1u << (v & 7));
@@ -138,18 +149,22 @@ static container_info measure(scan_state *s, uint32_t v)
 		ci.bytes += hw_graph_object_size(s->g, x);
 		uint64_t e, end;
 		hw_graph_out_edges(s->g, x, &e, &end);
-		for (; e < end; e++) {
-			hwd_edge ed = hw_graph_edge(s->g, e);
-			if (!hw_edge_is_strong(&ed))
-				continue;
-			if (kind_of(s->g, v) == HWD_TYPE_MAP && is_internal_edge(s->g, &ed)) {
-				if (!hw_bit(s->seen, ed.to)) {
-					s->seen[ed.to >> 3] |= (guint8)(1u << (ed.to & 7));
-					g_array_append_val(s->stack, ed.to);
+		while (e < end) {   /* span by span: an object's edges may straddle two runs */
+			const hwd_edge *span;
+			uint64_t k = hw_graph_edge_span(s->g, e, end, &span);
+			e += k;
+			for (const hwd_edge *ed = span; ed < span + k; ed++) {
+				if (!hw_edge_is_strong(ed))
+					continue;
+				if (is_map && is_internal_edge(s, ed)) {
+					if (!hw_bit(s->seen, ed->to)) {
+						s->seen[ed->to >> 3] |= (guint8)(1u << (ed->to & 7));
+						g_array_append_val(s->stack, ed->to);
+					}
+					continue;
 				}
-				continue;
+				count_entry(s, x, ed, &ci, &keys, &values);
 			}
-			count_entry(s, x, &ed, &ci, &keys, &values);
 		}
 	}
 	ci.entries += MAX(keys, values);
@@ -160,7 +175,7 @@ static container_info measure(scan_state *s, uint32_t v)
  * internal (its path's last edge is a slot, or comes from a non-map object or a root). */
 static gboolean is_head(scan_state *s, uint32_t v)
 {
-	hwd_type_kind k = kind_of(s->g, v);
+	hwd_type_kind k = kind_of(s, v);
 	if (k == HWD_TYPE_SLICE_ARRAY)
 		return TRUE;
 	if (k != HWD_TYPE_MAP)
@@ -171,7 +186,7 @@ static gboolean is_head(scan_state *s, uint32_t v)
 	if (edge == UINT64_MAX)
 		return TRUE;
 	hwd_edge ed = hw_graph_edge(s->g, edge);
-	return kind_of(s->g, ed.from) != HWD_TYPE_MAP || is_slot_label(s->g, ed.label);
+	return kind_of(s, ed.from) != HWD_TYPE_MAP || is_slot_label(s->g, ed.label);
 }
 
 static void container_group_free(gpointer p)
@@ -266,10 +281,11 @@ static gboolean summarise_containers(hw_leak_summary *sum, scan_state *s, hw_pro
 			g_free(c->type);
 			c->type = g_strndup(tn, len);
 			g_free(c->element);
-			c->element = named_collection ? g_strndup(el, elen)
-			           : ci.closures >= MAX(ci.interfaces, ci.named) && ci.closures ? g_strdup("closure")
+			/* What the elements are, by majority; the declared element type if none is. */
+			c->element = ci.closures >= MAX(ci.interfaces, ci.named) && ci.closures ? g_strdup("closure")
 			           : ci.interfaces >= ci.named && ci.interfaces ? g_strdup("interface")
-			           : ci.named_type ? g_strdup(ci.named_type) : g_strdup("");
+			           : ci.named_type ? g_strdup(ci.named_type)
+			           : named_collection ? g_strndup(el, elen) : g_strdup("");
 			hw_finding_path_clear(&c->path);
 			c->path = path_to(s->g, s->p, v);
 			hw_location_clear(&c->look_at);
@@ -384,7 +400,17 @@ hw_leak_summary *hw_leak_summary_compute(hw_domtree *d, const hw_path_index *p, 
 	sum->goroutines = hw_goroutines_group(d, error);
 	if (!sum->goroutines)
 		return NULL;
-	scan_state s = { .g = g, .d = d, .p = p, .t = t, .stack = stack, .seen = seen };
+	uint32_t n_types = hw_graph_n_types(g);
+	g_autofree guint8 *type_info = g_new(guint8, (gsize)n_types + 1);
+	for (uint32_t k = 0; k <= n_types; k++) {
+		uint32_t len;
+		const char *name = hw_graph_type_name(g, k, &len);
+		uint16_t kind = hw_graph_type(g, k).kind;
+		type_info[k] = (guint8)(kind < HWD_TYPE_KIND__COUNT ? kind : HWD_TYPE_UNKNOWN) |
+		               (len && is_listener_name(name, len) ? TYPE_LISTENER_NAME : 0);
+	}
+	scan_state s = { .g = g, .d = d, .p = p, .t = t, .stack = stack, .seen = seen,
+	                 .type_info = type_info, .n_types = n_types };
 	if (!summarise_containers(sum, &s, progress, user, error))
 		return NULL;
 	summarise_hotspots(sum, &s);
@@ -448,6 +474,34 @@ hw_location hw_leaks_root_location(const hw_finding_path *p)
 	if (p->root.kind == HWD_ROOT_STACK)
 		return hw_location_copy(&p->root.frame);
 	return (hw_location){ g_strdup(p->root.name), g_strdup(""), 0 };
+}
+
+char *hw_leaks_root_text(const hw_finding_path *p)
+{
+	static const char *const kinds[HWD_ROOT_KIND__COUNT] = {
+		[HWD_ROOT_GLOBAL] = "global", [HWD_ROOT_STACK] = "stack", [HWD_ROOT_REGISTER] = "register",
+		[HWD_ROOT_FINALIZER] = "finalizer", [HWD_ROOT_OTHER] = "other",
+	};
+	const char *name = p->root.name ? p->root.name : "";
+	if (p->root.kind == HWD_ROOT_GLOBAL && *name)
+		return g_strdup(name);
+	GString *s = g_string_new(NULL);
+	if (p->root.kind == HWD_ROOT_STACK) {
+		const hw_location *f = &p->root.frame;
+		g_string_append(s, "stack slot");
+		if (*name)
+			g_string_append_printf(s, " %s", name);
+		if (f->func && *f->func)
+			g_string_append_printf(s, " of %s", f->func);
+		if (f->file && *f->file)
+			g_string_append_printf(s, " (%s:%u)", f->file, f->line);
+	} else {
+		unsigned k = p->root.kind;
+		g_string_append_printf(s, "%s root", k < HWD_ROOT_KIND__COUNT && kinds[k] ? kinds[k] : "unknown");
+		if (*name)
+			g_string_append_printf(s, " %s", name);
+	}
+	return g_string_free(s, FALSE);
 }
 
 static gint by_severity(gconstpointer a, gconstpointer b)

@@ -19,7 +19,7 @@ int hwd__chunk_frame(const uint8_t *d, uint64_t len, uint64_t off, uint32_t *wor
 	uint64_t n = *plen, room = len - off - HWD_CHUNK_HEADER_SIZE;
 	const char *name = hwd__chunk_kind_name(*word & HWD_CHUNK_KIND_MASK);
 	const char *how = *word & HWD_CHUNK_COMPRESSED ? "compressed " : "";
-	const char *art = *how ? "a" : name[0] == 'E' || name[0] == 'O' || name[0] == 'u' ? "an" : "a";
+	const char *art = *how ? "a" : name[0] == 'A' || name[0] == 'E' || name[0] == 'O' || name[0] == 'u' ? "an" : "a";
 	if (n > HWD_CHUNK_MAX)
 		return HWD_CORRUPT(here, off + 8, "chunk.length", "%s%s chunk at 0x%llx declares %llu payload "
 				   "bytes, over the %llu-byte limit", how, name, (unsigned long long)off,

@@ -67,7 +67,8 @@ const char *hwd__chunk_kind_name(uint32_t kind)
 		[HWD_CHUNK_EDGES] = "EDGES",       [HWD_CHUNK_ROOTS] = "ROOTS",
 		[HWD_CHUNK_GOROUTINES] = "GOROUTINES", [HWD_CHUNK_FRAMES] = "FRAMES",
 		[HWD_CHUNK_THREADS] = "THREADS",   [HWD_CHUNK_CONTENTS] = "CONTENTS",
-		[HWD_CHUNK_END] = "END",
+		[HWD_CHUNK_END] = "END",           [HWD_CHUNK_ALLOC_FRAMES] = "ALLOC_FRAMES",
+		[HWD_CHUNK_ALLOC_STACKS] = "ALLOC_STACKS", [HWD_CHUNK_ALLOC_SAMPLES] = "ALLOC_SAMPLES",
 	};
 	return kind < HWD_CHUNK_KIND__NEXT && names[kind] ? names[kind] : "unknown";
 }

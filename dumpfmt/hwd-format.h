@@ -145,11 +145,14 @@ enum {
 	HWD_CHUNK_THREADS = 9,
 	HWD_CHUNK_CONTENTS = 10,
 	HWD_CHUNK_END = 11,
+	HWD_CHUNK_ALLOC_FRAMES = 12,   /* 1.2: allocation sites (heap profiler samples) */
+	HWD_CHUNK_ALLOC_STACKS = 13,   /* 1.2 */
+	HWD_CHUNK_ALLOC_SAMPLES = 14,  /* 1.2 */
 	HWD_CHUNK_KIND__NEXT           /* first unassigned number */
 };
 
-/* Record-chunk header: the payload of TYPES, OBJECTS, EDGES, ROOTS, GOROUTINES, FRAMES and
- * THREADS chunks starts with it; `count` fixed-size records follow, so that the records start
+/* Record-chunk header: the payload of TYPES, OBJECTS, EDGES, ROOTS, GOROUTINES, FRAMES,
+ * THREADS, ALLOC_FRAMES, ALLOC_STACKS and ALLOC_SAMPLES chunks starts with it; `count` fixed-size records follow, so that the records start
  * 8-aligned in the file and can be used in place. payload_len == 16 + count * record size.
  * OFFSET SIZE DESCRIPTION
  *      0    8 first: index of the first record (for TYPES: its id, from 1); equals the
@@ -284,6 +287,52 @@ typedef struct hwd_thread_disk {
 } hwd_thread_disk;
 _Static_assert(sizeof(hwd_thread_disk) == 32, "hwd_thread_disk changed size");
 
+/* ---- allocation sites (1.2) ----------------------------------------------------------
+ * What the producing runtime's heap profiler recorded for the objects it sampled: every
+ * profiling bucket becomes one ALLOC_STACKS record (its call stack, as a range of
+ * ALLOC_FRAMES records, and the allocation size it counts), and every sampled allocation
+ * one ALLOC_SAMPLES record naming its object and its stack. Every index in these records
+ * names a record of an EARLIER chunk (the writer flushes in that order), so a cut file needs
+ * no fix-ups. The META key memprof.rate gives the sampling rate. */
+
+/* ALLOC_FRAMES record (index = run first + position): one logical frame (inlined calls
+ * already expanded) of an allocation stack.
+ * OFFSET SIZE DESCRIPTION
+ *      0    8 pc: the return address the profiler recorded, 0 unknown
+ *      8    4 func: string id (defined in an earlier chunk), 0 unknown
+ *     12    4 file: string id, 0 unknown
+ *     16    4 line, 0 unknown
+ *     20    4 reserved, written 0, ignored */
+typedef struct hwd_alloc_frame_disk {
+	uint64_t pc;
+	uint32_t func, file, line, reserved;
+} hwd_alloc_frame_disk;
+_Static_assert(sizeof(hwd_alloc_frame_disk) == 24, "hwd_alloc_frame_disk changed size");
+_Static_assert(offsetof(hwd_alloc_frame_disk, line) == 16, "hwd_alloc_frame_disk layout");
+
+/* ALLOC_STACKS record (index = run first + position): one profiling bucket.
+ * OFFSET SIZE DESCRIPTION
+ *      0    8 size: bytes the profiler counts per allocation of this bucket
+ *      8    4 first_frame: ALLOC_FRAMES index of the innermost frame
+ *     12    4 nframes: frames first_frame .. first_frame + nframes - 1, innermost first;
+ *             <= 65536 (HWD_ALLOC_MAX_FRAMES, hwd.h), all in earlier chunks */
+typedef struct hwd_alloc_stack_disk {
+	uint64_t size;
+	uint32_t first_frame, nframes;
+} hwd_alloc_stack_disk;
+_Static_assert(sizeof(hwd_alloc_stack_disk) == 16, "hwd_alloc_stack_disk changed size");
+_Static_assert(offsetof(hwd_alloc_stack_disk, nframes) == 12, "hwd_alloc_stack_disk layout");
+
+/* ALLOC_SAMPLES record: one sampled allocation. Across all chunks `object` is non-decreasing
+ * (an object holding several sampled allocations, e.g. a tiny-allocator block, repeats).
+ * OFFSET SIZE DESCRIPTION
+ *      0    4 object index (in an earlier chunk)
+ *      4    4 stack: ALLOC_STACKS index (in an earlier chunk) */
+typedef struct hwd_alloc_sample_disk {
+	uint32_t object, stack;
+} hwd_alloc_sample_disk;
+_Static_assert(sizeof(hwd_alloc_sample_disk) == 8, "hwd_alloc_sample_disk changed size");
+
 /* STRINGS chunk payload: this header, then `count` entries of {u32 len, len bytes}, packed
  * (no alignment), filling the payload exactly. Ids continue across chunks from 1.
  * OFFSET SIZE DESCRIPTION
@@ -322,7 +371,9 @@ typedef struct hwd_contents_header {
 _Static_assert(sizeof(hwd_contents_header) == 16, "hwd_contents_header changed size");
 
 /* END chunk payload: the totals of the whole file; its presence means the file is whole.
- * Readers check every total against what they read. Nothing may follow it.
+ * Readers check every total against what they read. Nothing may follow it. A file with
+ * allocation-site records has the longer 1.2 END (hwd_end_disk_1_2); one without them keeps
+ * the 88-byte END, so that it stays byte for byte what a 1.1 writer makes.
  * OFFSET SIZE DESCRIPTION
  *      0    8 chunks: number of chunks before END
  *      8    8 strings
@@ -340,6 +391,19 @@ typedef struct hwd_end_disk {
 		contents, meta;
 } hwd_end_disk;
 _Static_assert(sizeof(hwd_end_disk) == 88, "hwd_end_disk changed size");
+
+/* The 1.2 END: hwd_end_disk, then the allocation-site totals.
+ * OFFSET SIZE DESCRIPTION
+ *      0   88 hwd_end_disk
+ *     88    8 alloc_frames
+ *     96    8 alloc_stacks
+ *    104    8 alloc_samples */
+typedef struct hwd_end_disk_1_2 {
+	hwd_end_disk base;
+	uint64_t alloc_frames, alloc_stacks, alloc_samples;
+} hwd_end_disk_1_2;
+_Static_assert(sizeof(hwd_end_disk_1_2) == 112, "hwd_end_disk_1_2 changed size");
+_Static_assert(offsetof(hwd_end_disk_1_2, alloc_frames) == 88, "hwd_end_disk_1_2 layout");
 
 #ifdef __cplusplus
 }

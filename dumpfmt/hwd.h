@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define HWD_VERSION_MAJOR 1
-#define HWD_VERSION_MINOR 1    /* 1.1 added compressed chunks */
+#define HWD_VERSION_MINOR 2    /* 1.1 added compressed chunks, 1.2 allocation sites */
 
 /* Largest object count a snapshot may hold: indices are 32-bit, and ~0u is "none". */
 #define HWD_MAX_OBJECTS 0xFFFFFFFEu
@@ -193,6 +193,32 @@ typedef struct hwd_thread {
 	uint32_t name;          /* string id, e.g. "m3", 0 none */
 } hwd_thread;
 
+/* Allocation sites (1.2): what the target's heap profiler recorded. A stack is one profiling
+ * bucket: a range of frames, innermost first, and the bytes the profiler counts per
+ * allocation; a sample says that an object holds one sampled allocation of that stack.
+ * Meta "memprof.rate" (u64) is the sampling rate: on average one sample per that many
+ * allocated bytes, 1 = every allocation. */
+/* Most frames one stack may span (the Go runtime records at most 1024 pcs). */
+#define HWD_ALLOC_MAX_FRAMES 65536u
+
+typedef struct hwd_alloc_frame {
+	uint64_t pc;         /* return address as recorded, 0 unknown */
+	uint32_t func;       /* string id, 0 unknown */
+	uint32_t file;       /* string id, 0 unknown */
+	uint32_t line;       /* 0 unknown */
+} hwd_alloc_frame;
+
+typedef struct hwd_alloc_stack {
+	uint64_t size;        /* bytes per allocation, as the profiler counts them */
+	uint32_t first_frame; /* alloc frame index of the innermost frame */
+	uint32_t nframes;     /* <= HWD_ALLOC_MAX_FRAMES */
+} hwd_alloc_stack;
+
+typedef struct hwd_alloc_sample {
+	uint32_t object;      /* object index */
+	uint32_t stack;       /* alloc stack index */
+} hwd_alloc_sample;
+
 /* Metadata values are typed; keys are short ASCII ("pid", "exe", "go.version",
  * "capture.time_ns", "pause_ns", "mem.rss", "mem.heap_inuse", ...: docs/format.md lists them). */
 typedef enum hwd_meta_type {
@@ -258,6 +284,12 @@ HWD_API int hwd_writer_root(hwd_writer *w, const hwd_root *r);
 HWD_API int hwd_writer_goroutine(hwd_writer *w, const hwd_goroutine *g);
 HWD_API int hwd_writer_frame(hwd_writer *w, const hwd_frame *f);
 HWD_API int hwd_writer_thread(hwd_writer *w, const hwd_thread *t);
+/* Allocation sites. Frames, stacks and samples are indexed in the order they are added;
+ * every index must name a record added before (HWD_E_USAGE otherwise): a stack's frames, a
+ * sample's object and stack. Samples come in non-decreasing object order. */
+HWD_API int hwd_writer_alloc_frame(hwd_writer *w, const hwd_alloc_frame *f);
+HWD_API int hwd_writer_alloc_stack(hwd_writer *w, const hwd_alloc_stack *s);
+HWD_API int hwd_writer_alloc_sample(hwd_writer *w, const hwd_alloc_sample *s);
 /* Object contents (only when opened with with_contents). */
 HWD_API int hwd_writer_contents(hwd_writer *w, uint32_t object, const void *data, uint64_t len);
 
@@ -340,6 +372,9 @@ HWD_API uint64_t hwd_reader_string_count(const hwd_reader *r);    /* ids 1..coun
 HWD_API uint64_t hwd_reader_goroutine_count(const hwd_reader *r);
 HWD_API uint64_t hwd_reader_frame_count(const hwd_reader *r);
 HWD_API uint64_t hwd_reader_thread_count(const hwd_reader *r);
+HWD_API uint64_t hwd_reader_alloc_frame_count(const hwd_reader *r);
+HWD_API uint64_t hwd_reader_alloc_stack_count(const hwd_reader *r);
+HWD_API uint64_t hwd_reader_alloc_sample_count(const hwd_reader *r);
 
 /* Record access by index; out-of-range indices return a zeroed record (and 0 / NULL). */
 HWD_API hwd_object hwd_reader_object(const hwd_reader *r, uint32_t index);
@@ -349,6 +384,12 @@ HWD_API hwd_type hwd_reader_type(const hwd_reader *r, uint32_t id);
 HWD_API hwd_goroutine hwd_reader_goroutine(const hwd_reader *r, uint32_t index);
 HWD_API hwd_frame hwd_reader_frame(const hwd_reader *r, uint32_t index);
 HWD_API hwd_thread hwd_reader_thread(const hwd_reader *r, uint32_t index);
+HWD_API hwd_alloc_frame hwd_reader_alloc_frame(const hwd_reader *r, uint32_t index);
+HWD_API hwd_alloc_stack hwd_reader_alloc_stack(const hwd_reader *r, uint32_t index);
+HWD_API hwd_alloc_sample hwd_reader_alloc_sample(const hwd_reader *r, uint64_t index);
+/* The samples of one object: returns how many there are (0 if none) and sets *first to the
+ * index of the first (samples are sorted by object). O(log samples). */
+HWD_API uint64_t hwd_reader_alloc_samples_of(const hwd_reader *r, uint32_t object, uint64_t *first);
 /* The bytes of string `id` (not NUL-terminated) and their length; id 0 gives "" with len 0.
  * The pointer points into the mapping and is valid until hwd_reader_close(). */
 HWD_API const char *hwd_reader_string(const hwd_reader *r, uint32_t id, uint32_t *len);

@@ -70,6 +70,7 @@ struct hwd_reader {
 	uint64_t chunks, skipped;
 	uint64_t last_addr, last_end;
 	uint32_t last_from;
+	uint32_t last_sample; /* object of the previous allocation sample */
 	int end_seen;
 	hwd_damage damage;
 };
@@ -82,6 +83,9 @@ static const uint32_t record_size[HWD_CHUNK_KIND__NEXT] = {
 	[HWD_CHUNK_GOROUTINES] = sizeof(hwd_goroutine_disk),
 	[HWD_CHUNK_FRAMES] = sizeof(hwd_frame_disk),
 	[HWD_CHUNK_THREADS] = sizeof(hwd_thread_disk),
+	[HWD_CHUNK_ALLOC_FRAMES] = sizeof(hwd_alloc_frame_disk),
+	[HWD_CHUNK_ALLOC_STACKS] = sizeof(hwd_alloc_stack_disk),
+	[HWD_CHUNK_ALLOC_SAMPLES] = sizeof(hwd_alloc_sample_disk),
 };
 
 /* Index limits per kind: objects by HWD_MAX_OBJECTS, other u32-indexed kinds below HWD_NONE. */
@@ -90,7 +94,8 @@ static uint64_t max_records(uint32_t kind)
 	switch (kind) {
 	case HWD_CHUNK_OBJECTS: return HWD_MAX_OBJECTS;
 	case HWD_CHUNK_EDGES:
-	case HWD_CHUNK_ROOTS: return UINT64_MAX;
+	case HWD_CHUNK_ROOTS:
+	case HWD_CHUNK_ALLOC_SAMPLES: return UINT64_MAX;
 	default: return HWD_NONE - 1;
 	}
 }
@@ -224,7 +229,8 @@ static int check_contents(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_
 /* Checks one fixed-size record; `at` is its file offset. Cross-chunk state (object order,
  * edge order) is updated by the caller only once the whole chunk passed. */
 static int check_record(hwd_reader *r, uint32_t kind, const uint8_t *q, uint64_t at, uint64_t index,
-			uint64_t *last_addr, uint64_t *last_end, uint32_t *last_from, hwd_error *err)
+			uint64_t *last_addr, uint64_t *last_end, uint32_t *last_from, uint32_t *last_sample,
+			hwd_error *err)
 {
 	switch (kind) {
 	case HWD_CHUNK_TYPES:
@@ -283,6 +289,45 @@ static int check_record(hwd_reader *r, uint32_t kind, const uint8_t *q, uint64_t
 		if (!STRING_OK(r, hwd_get_le32(q + 28)))
 			return BAD_STRING(err, at + 28, "thread.name", hwd_get_le32(q + 28), r);
 		return 0;
+	case HWD_CHUNK_ALLOC_FRAMES:
+		for (int f = 8; f <= 12; f += 4)
+			if (!STRING_OK(r, hwd_get_le32(q + f)))
+				return BAD_STRING(err, at + f, "alloc_frame.string", hwd_get_le32(q + f), r);
+		return 0;
+	case HWD_CHUNK_ALLOC_STACKS: {
+		/* Frames come from earlier chunks only (the writer flushes them first). */
+		uint32_t first = hwd_get_le32(q + 8), n = hwd_get_le32(q + 12);
+		uint64_t have = r->t[HWD_CHUNK_ALLOC_FRAMES].count;
+		if (n > HWD_ALLOC_MAX_FRAMES)
+			return HWD_CORRUPT(err, at + 12, "alloc_stack.nframes", "allocation stack %llu at 0x%llx "
+					   "claims %u frames, more than %u", (unsigned long long)index,
+					   (unsigned long long)at, n, HWD_ALLOC_MAX_FRAMES);
+		if ((uint64_t)first + n > have)
+			return HWD_CORRUPT(err, at + 8, "alloc_stack.first_frame", "allocation stack %llu at "
+					   "0x%llx names frames %u..%llu, but only %llu are defined before it",
+					   (unsigned long long)index, (unsigned long long)at, first,
+					   (unsigned long long)first + n, (unsigned long long)have);
+		return 0;
+	}
+	case HWD_CHUNK_ALLOC_SAMPLES: {
+		uint32_t obj = hwd_get_le32(q), stack = hwd_get_le32(q + 4);
+		if (obj >= r->t[HWD_CHUNK_OBJECTS].count)
+			return HWD_CORRUPT(err, at, "alloc_sample.object", "allocation sample %llu at 0x%llx names "
+					   "object %u, but only %llu objects are defined before it",
+					   (unsigned long long)index, (unsigned long long)at, obj,
+					   (unsigned long long)r->t[HWD_CHUNK_OBJECTS].count);
+		if (stack >= r->t[HWD_CHUNK_ALLOC_STACKS].count)
+			return HWD_CORRUPT(err, at + 4, "alloc_sample.stack", "allocation sample %llu at 0x%llx "
+					   "names stack %u, but only %llu stacks are defined before it",
+					   (unsigned long long)index, (unsigned long long)at, stack,
+					   (unsigned long long)r->t[HWD_CHUNK_ALLOC_STACKS].count);
+		if (index && obj < *last_sample)
+			return HWD_CORRUPT(err, at, "alloc_sample.object", "allocation sample %llu of object %u "
+					   "follows one of object %u (samples must be in non-decreasing object order)",
+					   (unsigned long long)index, obj, *last_sample);
+		*last_sample = obj;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -294,7 +339,7 @@ static int check_records(hwd_reader *r, uint32_t kind, uint64_t off, const uint8
 	uint64_t payload = off + HWD_CHUNK_HEADER_SIZE, rs = record_size[kind];
 	uint64_t base = kind == HWD_CHUNK_TYPES; /* TYPES count ids from 1 */
 	uint64_t last_addr = r->last_addr, last_end = r->last_end;
-	uint32_t last_from = r->last_from;
+	uint32_t last_from = r->last_from, last_sample = r->last_sample;
 	const char *name = hwd__chunk_kind_name(kind);
 	int rc;
 
@@ -317,7 +362,7 @@ static int check_records(hwd_reader *r, uint32_t kind, uint64_t off, const uint8
 	*nrec = count;
 	for (uint64_t i = 0; i < count; i++)
 		if ((rc = check_record(r, kind, p + 16 + i * rs, payload + 16 + i * rs, t->count + i,
-				       &last_addr, &last_end, &last_from, err)))
+				       &last_addr, &last_end, &last_from, &last_sample, err)))
 			return rc;
 	if (!count)
 		return 0;
@@ -328,16 +373,20 @@ static int check_records(hwd_reader *r, uint32_t kind, uint64_t off, const uint8
 	r->last_addr = last_addr;
 	r->last_end = last_end;
 	r->last_from = last_from;
+	r->last_sample = last_sample;
 	return 0;
 }
 
 static const uint32_t end_order[] = { HWD_CHUNK_STRINGS, HWD_CHUNK_TYPES, HWD_CHUNK_OBJECTS,
 				      HWD_CHUNK_EDGES, HWD_CHUNK_ROOTS, HWD_CHUNK_GOROUTINES,
 				      HWD_CHUNK_FRAMES, HWD_CHUNK_THREADS, HWD_CHUNK_CONTENTS,
-				      HWD_CHUNK_META };
+				      HWD_CHUNK_META, HWD_CHUNK_ALLOC_FRAMES, HWD_CHUNK_ALLOC_STACKS,
+				      HWD_CHUNK_ALLOC_SAMPLES };
 static const char *const end_fields[] = { "end.strings", "end.types", "end.objects", "end.edges",
 					  "end.roots", "end.goroutines", "end.frames", "end.threads",
-					  "end.contents", "end.meta" };
+					  "end.contents", "end.meta", "end.alloc_frames",
+					  "end.alloc_stacks", "end.alloc_samples" };
+enum { N_END_1_1 = 10 }; /* totals in a 1.1 END (hwd_end_disk) */
 
 static uint64_t total_of(const hwd_reader *r, uint32_t kind)
 {
@@ -358,12 +407,16 @@ static int check_end(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_t ple
 	if (hwd_get_le64(p) != r->chunks)
 		return HWD_CORRUPT(err, payload, "end.chunks", "END chunk says %llu chunks precede it, but %llu do",
 				   (unsigned long long)hwd_get_le64(p), (unsigned long long)r->chunks);
+	/* The 1.2 totals are there when the file has allocation sites (a 1.1 END has none). */
+	size_t n = plen >= sizeof(hwd_end_disk_1_2) ? sizeof end_order / sizeof end_order[0] : N_END_1_1;
 	for (size_t i = 0; i < sizeof end_order / sizeof end_order[0]; i++) {
-		uint64_t want = hwd_get_le64(p + 8 + 8 * i), have = total_of(r, end_order[i]);
+		uint64_t want = i < n ? hwd_get_le64(p + 8 + 8 * i) : 0, have = total_of(r, end_order[i]);
 		if (want != have)
-			return HWD_CORRUPT(err, payload + 8 + 8 * i, end_fields[i], "END chunk says the file holds "
-					   "%llu %s records, but %llu were read", (unsigned long long)want,
-					   hwd__chunk_kind_name(end_order[i]), (unsigned long long)have);
+			return HWD_CORRUPT(err, payload + (i < n ? 8 + 8 * i : 0), end_fields[i], "END chunk "
+					   "says the file holds %llu %s records, but %llu were read%s",
+					   (unsigned long long)want, hwd__chunk_kind_name(end_order[i]),
+					   (unsigned long long)have, i < n ? "" : " (its 88 bytes have no "
+					   "allocation-site totals)");
 	}
 	return 0;
 }
@@ -903,6 +956,9 @@ uint64_t hwd_reader_string_count(const hwd_reader *r) { return r->nstrs; }
 uint64_t hwd_reader_goroutine_count(const hwd_reader *r) { return r->t[HWD_CHUNK_GOROUTINES].count; }
 uint64_t hwd_reader_frame_count(const hwd_reader *r) { return r->t[HWD_CHUNK_FRAMES].count; }
 uint64_t hwd_reader_thread_count(const hwd_reader *r) { return r->t[HWD_CHUNK_THREADS].count; }
+uint64_t hwd_reader_alloc_frame_count(const hwd_reader *r) { return r->t[HWD_CHUNK_ALLOC_FRAMES].count; }
+uint64_t hwd_reader_alloc_stack_count(const hwd_reader *r) { return r->t[HWD_CHUNK_ALLOC_STACKS].count; }
+uint64_t hwd_reader_alloc_sample_count(const hwd_reader *r) { return r->t[HWD_CHUNK_ALLOC_SAMPLES].count; }
 
 hwd_object hwd_reader_object(const hwd_reader *r, uint32_t index)
 {
@@ -967,6 +1023,53 @@ hwd_thread hwd_reader_thread(const hwd_reader *r, uint32_t index)
 		return (hwd_thread){ 0 };
 	return (hwd_thread){ hwd_get_le64(q), hwd_get_le64(q + 8), hwd_get_le64(q + 16), hwd_get_le32(q + 24),
 			     hwd_get_le32(q + 28) };
+}
+
+hwd_alloc_frame hwd_reader_alloc_frame(const hwd_reader *r, uint32_t index)
+{
+	const uint8_t *q = record_at(&r->t[HWD_CHUNK_ALLOC_FRAMES], index);
+	if (!q)
+		return (hwd_alloc_frame){ 0 };
+	return (hwd_alloc_frame){ hwd_get_le64(q), hwd_get_le32(q + 8), hwd_get_le32(q + 12), hwd_get_le32(q + 16) };
+}
+
+hwd_alloc_stack hwd_reader_alloc_stack(const hwd_reader *r, uint32_t index)
+{
+	const uint8_t *q = record_at(&r->t[HWD_CHUNK_ALLOC_STACKS], index);
+	if (!q)
+		return (hwd_alloc_stack){ 0 };
+	return (hwd_alloc_stack){ hwd_get_le64(q), hwd_get_le32(q + 8), hwd_get_le32(q + 12) };
+}
+
+hwd_alloc_sample hwd_reader_alloc_sample(const hwd_reader *r, uint64_t index)
+{
+	const uint8_t *q = record_at(&r->t[HWD_CHUNK_ALLOC_SAMPLES], index);
+	if (!q)
+		return (hwd_alloc_sample){ 0 };
+	return (hwd_alloc_sample){ hwd_get_le32(q), hwd_get_le32(q + 4) };
+}
+
+uint64_t hwd_reader_alloc_samples_of(const hwd_reader *r, uint32_t object, uint64_t *first)
+{
+	const struct table *t = &r->t[HWD_CHUNK_ALLOC_SAMPLES];
+	uint64_t lo = 0, hi = t->count, end; /* lo: the first sample whose object is >= `object` */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (hwd_get_le32(record_at(t, mid)) < object)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo, hi = t->count; end < hi;) { /* end: the first whose object is > `object` */
+		uint64_t mid = end + (hi - end) / 2;
+		if (hwd_get_le32(record_at(t, mid)) <= object)
+			end = mid + 1;
+		else
+			hi = mid;
+	}
+	if (first)
+		*first = lo;
+	return end - lo;
 }
 
 const char *hwd_reader_string(const hwd_reader *r, uint32_t id, uint32_t *len)

@@ -53,6 +53,7 @@ struct hwd_writer {
 
 	uint64_t last_addr, last_end; /* previous object, for order and overlap checks */
 	uint32_t last_from;           /* previous edge's source */
+	uint32_t last_sample;         /* previous allocation sample's object */
 	/* Forward references checked at finish: the largest index named, plus one (0 none). */
 	uint64_t need_goroutines, need_frames;
 
@@ -72,6 +73,10 @@ static const uint32_t deps[HWD_CHUNK_KIND__NEXT] = {
 	[HWD_CHUNK_FRAMES] = 1u << HWD_CHUNK_STRINGS,
 	[HWD_CHUNK_THREADS] = 1u << HWD_CHUNK_STRINGS,
 	[HWD_CHUNK_CONTENTS] = 1u << HWD_CHUNK_STRINGS | 1u << HWD_CHUNK_TYPES | 1u << HWD_CHUNK_OBJECTS,
+	[HWD_CHUNK_ALLOC_FRAMES] = 1u << HWD_CHUNK_STRINGS,
+	[HWD_CHUNK_ALLOC_STACKS] = 1u << HWD_CHUNK_STRINGS | 1u << HWD_CHUNK_ALLOC_FRAMES,
+	[HWD_CHUNK_ALLOC_SAMPLES] = 1u << HWD_CHUNK_STRINGS | 1u << HWD_CHUNK_TYPES | 1u << HWD_CHUNK_OBJECTS |
+				    1u << HWD_CHUNK_ALLOC_FRAMES | 1u << HWD_CHUNK_ALLOC_STACKS,
 };
 
 static const uint32_t record_size[HWD_CHUNK_KIND__NEXT] = {
@@ -82,6 +87,9 @@ static const uint32_t record_size[HWD_CHUNK_KIND__NEXT] = {
 	[HWD_CHUNK_GOROUTINES] = sizeof(hwd_goroutine_disk),
 	[HWD_CHUNK_FRAMES] = sizeof(hwd_frame_disk),
 	[HWD_CHUNK_THREADS] = sizeof(hwd_thread_disk),
+	[HWD_CHUNK_ALLOC_FRAMES] = sizeof(hwd_alloc_frame_disk),
+	[HWD_CHUNK_ALLOC_STACKS] = sizeof(hwd_alloc_stack_disk),
+	[HWD_CHUNK_ALLOC_SAMPLES] = sizeof(hwd_alloc_sample_disk),
 };
 
 /* Records a usage error: the call is refused, the writer stays usable. */
@@ -698,21 +706,81 @@ int hwd_writer_contents(hwd_writer *w, uint32_t object, const void *data, uint64
 	return 0;
 }
 
+int hwd_writer_alloc_frame(hwd_writer *w, const hwd_alloc_frame *f)
+{
+	uint8_t *p;
+	CHECK_STRING(w, f->func, "an allocation frame function");
+	CHECK_STRING(w, f->file, "an allocation frame file");
+	if (w->total[HWD_CHUNK_ALLOC_FRAMES] >= HWD_NONE)
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many allocation frames");
+	if (!(p = reserve(w, HWD_CHUNK_ALLOC_FRAMES, sizeof(hwd_alloc_frame_disk))))
+		return w->last.code;
+	hwd_put_le64(p, f->pc);
+	hwd_put_le32(p + 8, f->func);
+	hwd_put_le32(p + 12, f->file);
+	hwd_put_le32(p + 16, f->line);
+	return 0;
+}
+
+int hwd_writer_alloc_stack(hwd_writer *w, const hwd_alloc_stack *s)
+{
+	uint8_t *p;
+	if (s->nframes > HWD_ALLOC_MAX_FRAMES ||
+	    (uint64_t)s->first_frame + s->nframes > w->total[HWD_CHUNK_ALLOC_FRAMES])
+		return USAGE(w, "an allocation stack names frames %u+%u, but only %llu frames were added "
+			     "(and a stack has at most %u)", s->first_frame, s->nframes,
+			     (unsigned long long)w->total[HWD_CHUNK_ALLOC_FRAMES], HWD_ALLOC_MAX_FRAMES);
+	if (w->total[HWD_CHUNK_ALLOC_STACKS] >= HWD_NONE)
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many allocation stacks");
+	if (!(p = reserve(w, HWD_CHUNK_ALLOC_STACKS, sizeof(hwd_alloc_stack_disk))))
+		return w->last.code;
+	hwd_put_le64(p, s->size);
+	hwd_put_le32(p + 8, s->first_frame);
+	hwd_put_le32(p + 12, s->nframes);
+	return 0;
+}
+
+int hwd_writer_alloc_sample(hwd_writer *w, const hwd_alloc_sample *s)
+{
+	uint8_t *p;
+	if (s->object >= w->total[HWD_CHUNK_OBJECTS] || s->stack >= w->total[HWD_CHUNK_ALLOC_STACKS])
+		return USAGE(w, "an allocation sample names object %u and stack %u, but only %llu objects "
+			     "and %llu stacks were added", s->object, s->stack,
+			     (unsigned long long)w->total[HWD_CHUNK_OBJECTS],
+			     (unsigned long long)w->total[HWD_CHUNK_ALLOC_STACKS]);
+	if (w->total[HWD_CHUNK_ALLOC_SAMPLES] && s->object < w->last_sample)
+		return USAGE(w, "an allocation sample of object %u comes after one of object %u (samples "
+			     "must be in non-decreasing object order)", s->object, w->last_sample);
+	if (!(p = reserve(w, HWD_CHUNK_ALLOC_SAMPLES, sizeof(hwd_alloc_sample_disk))))
+		return w->last.code;
+	hwd_put_le32(p, s->object);
+	hwd_put_le32(p + 4, s->stack);
+	w->last_sample = s->object;
+	return 0;
+}
+
 static int write_end(hwd_writer *w)
 {
 	static const uint32_t order[] = { HWD_CHUNK_STRINGS, HWD_CHUNK_TYPES, HWD_CHUNK_OBJECTS,
 					  HWD_CHUNK_EDGES, HWD_CHUNK_ROOTS, HWD_CHUNK_GOROUTINES,
 					  HWD_CHUNK_FRAMES, HWD_CHUNK_THREADS, HWD_CHUNK_CONTENTS,
-					  HWD_CHUNK_META };
-	uint8_t end[sizeof(hwd_end_disk)];
+					  HWD_CHUNK_META, HWD_CHUNK_ALLOC_FRAMES, HWD_CHUNK_ALLOC_STACKS,
+					  HWD_CHUNK_ALLOC_SAMPLES };
+	enum { N_1_1 = 10 }; /* totals in the 1.1 END; the allocation-site ones follow (1.2) */
+	uint8_t end[sizeof(hwd_end_disk_1_2)];
+	size_t n = sizeof order / sizeof order[0];
 	int rc;
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+	for (size_t i = 0; i < n; i++)
 		if ((rc = flush(w, order[i])))
 			return rc;
+	/* Without allocation sites the END stays the 1.1 one, so such a file is unchanged. */
+	if (!w->total[HWD_CHUNK_ALLOC_FRAMES] && !w->total[HWD_CHUNK_ALLOC_STACKS] &&
+	    !w->total[HWD_CHUNK_ALLOC_SAMPLES])
+		n = N_1_1;
 	hwd_put_le64(end, w->chunks);
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+	for (size_t i = 0; i < n; i++)
 		hwd_put_le64(end + 8 + 8 * i, w->total[order[i]]);
-	return write_chunk(w, HWD_CHUNK_END, NULL, 0, end, sizeof end);
+	return write_chunk(w, HWD_CHUNK_END, NULL, 0, end, 8 + 8 * n);
 }
 
 static int sync_dir(const char *path)

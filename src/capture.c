@@ -16,6 +16,7 @@
 #include "debuginfo/elfinfo.h"
 #include "debuginfo/moduledata.h"
 #include "debuginfo/pclntab.h"
+#include "goruntime/allocsites.h"
 #include "goruntime/memaccount.h"
 #include "goruntime/typeprop.h"
 #include "target/core.h"
@@ -254,6 +255,7 @@ typedef struct target {
 	GArray *threads;           /* hw_thread copies */
 	gr_pause pause;
 	gr_memacct acct;           /* memory accounting (mem.* meta) */
+	gr_allocsites sites;       /* heap profiler samples (ALLOC_* records) */
 	int64_t now_mono;
 } target;
 
@@ -273,6 +275,7 @@ static void target_clear(target *t)
 		g_array_unref(t->threads);
 	gr_pause_clear(&t->pause);
 	gr_memacct_clear(&t->acct);
+	gr_allocsites_clear(&t->sites);
 }
 
 static gboolean load_debuginfo(target *t, const char *exe, GError **error)
@@ -323,6 +326,10 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 		}
 		if (ok) {
 			gr_memacct_read(&(gr_mem){ memsrc_read, live }, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
+			read_cache sc = { .src = live, .data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK) };
+			gr_allocsites_read(&(gr_mem){ cached_read, &sc }, t->dwarf, t->bias, &t->L, &t->pause.spans,
+			                   &t->sites);
+			g_free(sc.data);
 			image = hw_memimage_new();
 			ok = copy_image(&t->heap, image, live, &t->L, &t->pause, error);
 			gsize nt;
@@ -362,6 +369,24 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 	}
 }
 
+/* The pause's reads over a memory that no longer changes (a core or a saved image), with
+ * that memory's threads. */
+static gboolean read_still(target *t, hw_capture_result *res, const hw_thread *th, gsize nt,
+                           GError **error)
+{
+	gr_mem mem = { memsrc_read, t->walk_mem };
+	gr_pause_init(&t->pause);
+	if (!gr_layout_load(t->dwarf, t->bias, &t->L, error) ||
+	    !read_pause(&mem, &t->L, &t->pause, &res->warning, error))
+		return FALSE;
+	gr_memacct_read(&mem, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
+	gr_allocsites_read(&mem, t->dwarf, t->bias, &t->L, &t->pause.spans, &t->sites);
+	t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
+	g_array_append_vals(t->threads, th, (guint)nt);
+	t->now_mono = -1;
+	return TRUE;
+}
+
 static gboolean capture_core(target *t, const hw_capture_options *opt, hw_capture_result *res,
                              GError **error)
 {
@@ -370,18 +395,22 @@ static gboolean capture_core(target *t, const hw_capture_options *opt, hw_captur
 		return FALSE;
 	t->bias = hw_core_exe_bias(t->core);
 	t->walk_mem = hw_memsrc_ref(hw_core_memsrc(t->core));
-	gr_mem mem = { memsrc_read, t->walk_mem };
-	gr_pause_init(&t->pause);
-	if (!gr_layout_load(t->dwarf, t->bias, &t->L, error) ||
-	    !read_pause(&mem, &t->L, &t->pause, &res->warning, error))
-		return FALSE;
-	gr_memacct_read(&mem, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
 	gsize nt;
 	const hw_thread *th = hw_core_threads(t->core, &nt);
-	t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
-	g_array_append_vals(t->threads, th, (guint)nt);
-	t->now_mono = -1;
-	return TRUE;
+	return read_still(t, res, th, nt, error);
+}
+
+/* A saved image: copied ranges over the executable, as for a live target after the pause. */
+static gboolean capture_image(target *t, const hw_capture_options *opt, hw_capture_result *res,
+                              GError **error)
+{
+	if (!load_debuginfo(t, opt->exe, error))
+		return FALSE;
+	t->bias = opt->image_bias;
+	hw_memsrc *exemem = hw_exemem_new(t->elf, t->bias);
+	t->walk_mem = hw_memsrc_new_layered(opt->image, exemem);
+	hw_memsrc_unref(exemem);
+	return read_still(t, res, opt->threads, opt->n_threads, error);
 }
 
 static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_options *opt,
@@ -395,12 +424,13 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	for (size_t i = 0; i < t->pause.spans.n; i++)
 		inuse += t->pause.spans.v[i].npages * GR_PAGE_SIZE;
 	int rc = 0;
-	rc |= hwd_writer_meta_str(w, "source", opt->core ? "core" : "live");
+	rc |= hwd_writer_meta_str(w, "source", opt->core ? "core" : opt->image ? "image" : "live");
 	if (opt->pid)
 		rc |= hwd_writer_meta_u64(w, "pid", (uint64_t)opt->pid);
-	else if (hw_core_get_notes(t->core)->pid > 0)
+	else if (t->core && hw_core_get_notes(t->core)->pid > 0)
 		rc |= hwd_writer_meta_u64(w, "pid", (uint64_t)hw_core_get_notes(t->core)->pid);
-	rc |= hwd_writer_meta_str(w, "exe", opt->core ? hw_core_exe_path(t->core) : hw_process_exe_path(t->proc));
+	rc |= hwd_writer_meta_str(w, "exe", opt->core ? hw_core_exe_path(t->core) :
+	                                    opt->image ? opt->exe : hw_process_exe_path(t->proc));
 	if (opt->core)
 		rc |= hwd_writer_meta_str(w, "core", opt->core);
 	if (bid)
@@ -410,7 +440,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	if (rtver || gover)
 		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
 	rc |= hwd_writer_meta_u64(w, "capture.time_ns", (uint64_t)clock_ns(CLOCK_REALTIME));
-	if (!opt->core)
+	if (opt->pid)
 		rc |= hwd_writer_meta_u64(w, "pause_ns", res->pause_ns);
 	rc |= hwd_writer_meta_u64(w, "capture.retries", res->retries);
 	if (res->warning)
@@ -456,7 +486,8 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	if (!wk.pcln)
 		goto out;
 	wk.types = gr_types_new(&mem, &t->L.abi, md.types, md.etypes);
-	hwd_writer_options wo = { .producer = "heapwalk (go dumper)", .pointer_size = 8 };
+	hwd_writer_options wo = { .producer = "heapwalk (go dumper)", .pointer_size = 8,
+	                          .compress_level = opt->compress_level };
 	hwd_error herr;
 	if (hwd_writer_open(opt->output, &wo, &wk.w, &herr) != 0) {
 		g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot create %s: %s", opt->output, herr.message);
@@ -467,6 +498,7 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	     gr_heap_emit_objects(&wk, error) && gr_heap_emit_edges(&wk, error) &&
 	     gr_roots_emit_globals(&wk, error) && gr_roots_emit_specials(&wk, error) &&
 	     gr_goroutines_emit(&wk, error) && gr_roots_emit_threads(&wk, error) &&
+	     gr_allocsites_emit(&wk, &t->sites, error) &&
 	     write_meta(wk.w, t, opt, res, &wk, error);
 	if (!ok) {
 		hwd_writer_abort(wk.w);
@@ -495,7 +527,9 @@ gboolean hw_capture_run(const hw_capture_options *opt, hw_capture_result *res, G
 {
 	memset(res, 0, sizeof *res);
 	target t = { 0 };
-	gboolean ok = (opt->core ? capture_core(&t, opt, res, error) : capture_live(&t, opt, res, error)) &&
+	gr_allocsites_init(&t.sites);
+	gboolean ok = (opt->core ? capture_core(&t, opt, res, error) :
+	               opt->image ? capture_image(&t, opt, res, error) : capture_live(&t, opt, res, error)) &&
 	              walk_and_write(&t, opt, res, error);
 	target_clear(&t);
 	return ok;

@@ -8,7 +8,8 @@
  * runtime in the middle of an update (an M in mallocgc or holding a runtime lock, a
  * goroutine stack being copied, a span being swept) it lets the target run for a moment and
  * tries again, up to max_retries times, then proceeds and records the warning. For a core
- * the same walk runs over the core's memory, with no pause.
+ * the same walk runs over the core's memory, with no pause, and likewise for a saved image
+ * of a stopped target's memory (what the fuzz tests feed it, corrupted).
  */
 #ifndef HW_CAPTURE_H
 #define HW_CAPTURE_H
@@ -16,12 +17,22 @@
 #include <sys/types.h>
 #include <glib.h>
 
+#include "target/memsrc.h"
+#include "target/thread.h"
+
 typedef struct hw_capture_options {
 	pid_t pid;                /* live target, or 0 */
-	const char *core;         /* core file, or NULL (exactly one of pid and core) */
-	const char *exe;          /* executable (cores only; NULL: from the core's NT_FILE) */
+	const char *core;         /* core file, or NULL (exactly one of pid, core and image) */
+	const char *exe;          /* executable (cores: NULL means from the core's NT_FILE;
+	                           * images: required) */
+	hw_memsrc *image;         /* or a saved image of a stopped target's memory (borrowed; the
+	                           * fuzz tests' saved images), walked like a core over exe */
+	const hw_thread *threads; /* with image: its threads' registers (borrowed) */
+	size_t n_threads;
+	guint64 image_bias;       /* with image: the executable's load bias */
 	const char *output;       /* snapshot path, "-" for stdout */
 	unsigned max_retries;     /* re-stops allowed when the runtime is caught mid-update */
+	int compress_level;       /* hwd_writer_options.compress_level: 0 stores chunks as they are */
 } hw_capture_options;
 
 typedef struct hw_capture_result {

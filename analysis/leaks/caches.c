@@ -6,8 +6,19 @@
  * (cache_min_retained_growth), by the growth rule of findings.h. In a single snapshot: each
  * dominator holding cache_dominator_share of the heap, reported at its accumulation point,
  * unless that point is a listener collection.
+ *
+ * Series growth skips containers whose retention path starts at a global of the Go runtime
+ * (runtime.allgs, runtime.allm, ...): they are its bookkeeping, which no program can bound.
+ * runtime.allgs never shrinks (dead goroutines are kept for reuse), so it grows with every
+ * new peak of concurrency, leak or not; a goroutine leak is the goroutines detector's finding.
  */
 #include "detectors.h"
+
+/* A container of the runtime's own (see the file comment). */
+static gboolean runtime_bookkeeping(const hw_container_group *c)
+{
+	return c->path.root.kind == HWD_ROOT_GLOBAL && g_str_has_prefix(c->path.root.name, "runtime.");
+}
 
 static hw_finding *container_finding(const hw_container_group *c, hw_leak_summary *const *series, guint n,
                                      hw_finding_kind kind, uint64_t *entries, gboolean listeners)
@@ -44,8 +55,9 @@ static void report_growth(const hw_container_group *c, hw_leak_summary *const *s
 	f->u.cache.entries = g_steal_pointer(&entries);
 	f->u.cache.dominator_type = g_strdup("");
 	g_autofree char *held = g_format_size_full(f->retained_last, G_FORMAT_SIZE_IEC_UNITS);
+	g_autofree char *root = hw_leaks_root_text(&f->path);
 	f->title = g_strdup_printf("%s at %s grows by %.1f entries per snapshot (%" G_GUINT64_FORMAT
-	                           " entries, %s retained)", c->type, f->path.root.name, f->growth,
+	                           " entries, %s retained)", c->type, root, f->growth,
 	                           f->u.cache.entries[n - 1], held);
 	f->suggestion = g_strdup("bound this container: evict or expire entries (an LRU, a TTL), or delete "
 	                         "each entry when the work it belongs to is done");
@@ -72,8 +84,9 @@ static void report_hotspot(const hw_hotspot *h, hw_leak_summary *const *series, 
 	f->u.cache.dominator_retained = h->dominator_retained;
 	g_autofree char *held = g_format_size_full(h->dominator_retained, G_FORMAT_SIZE_IEC_UNITS);
 	double share = series[0]->heap_bytes ? 100.0 * (double)h->dominator_retained / (double)series[0]->heap_bytes : 0;
+	g_autofree char *root = hw_leaks_root_text(&f->path);
 	f->title = g_strdup_printf("%s at %s retains %s (%.0f%% of the heap), accumulated in %s (%" G_GUINT64_FORMAT
-	                           " entries)", h->dominator_type, f->path.root.name, held, share, h->type, h->entries);
+	                           " entries)", h->dominator_type, root, held, share, h->type, h->entries);
 	f->suggestion = g_strdup("check that this structure should hold this much: bound it (evict, expire) or "
 	                         "drop references to entries that are done");
 	g_ptr_array_add(out, f);
@@ -94,7 +107,7 @@ void hw_leaks_detect_caches(hw_leak_summary *const *series, guint n, const hw_le
 	}
 	for (guint i = 0; i < last->containers->len; i++) {
 		const hw_container_group *c = g_ptr_array_index(last->containers, i);
-		if (!c->listeners)
+		if (!c->listeners && !runtime_bookkeeping(c))
 			report_growth(c, series, n, t, out);
 	}
 }

@@ -63,6 +63,10 @@ void hw_leaks_finding_finish(hw_finding *f, const uint64_t *growth_values, gbool
 gboolean hw_leaks_grows(const uint64_t *v, guint n, uint64_t min_growth, const hw_leak_thresholds *t);
 /* "global main.cache" / "main.handle" from a path's root, for look_at. */
 hw_location hw_leaks_root_location(const hw_finding_path *p);
+/* How a title names a path's root (newly allocated): a global's name; for a stack slot
+ * "stack slot NAME of FUNC (FILE:LINE)", NAME left out when the slot has none; otherwise
+ * "KIND root NAME". Never empty. */
+char *hw_leaks_root_text(const hw_finding_path *p);
 
 /* The detectors: append their findings to `out`. */
 void hw_leaks_detect_goroutines(hw_leak_summary *const *series, guint n, const hw_leak_thresholds *t, GPtrArray *out);

@@ -35,8 +35,9 @@ static void report(const hw_container_group *c, hw_leak_summary *const *series, 
 	d->closure_retained = c->listener_retained;
 	g_autofree char *held = g_format_size_full(c->listener_retained, G_FORMAT_SIZE_IEC_UNITS);
 	g_autofree char *growth = growing ? g_strdup_printf(", +%.1f per snapshot", f->growth) : g_strdup("");
+	g_autofree char *root = hw_leaks_root_text(&f->path);
 	f->title = g_strdup_printf("%" G_GUINT64_FORMAT " %s listeners in %s at %s, holding %s%s",
-	                           c->listener_entries, c->element, c->type, f->path.root.name, held, growth);
+	                           c->listener_entries, c->element, c->type, root, held, growth);
 	f->suggestion = g_strdup("unregister each listener when its owner is done: have the registration return "
 	                         "a cancel func and call it (defer), or hold listeners weakly");
 	g_ptr_array_add(out, f);

@@ -7,7 +7,7 @@
  * objects):
  *   - main.requestLog, a map[uint64]*main.Entry (header, one group array) holding
  *     100 + 100K entries, each a *main.Entry with a 512-byte payload: a growing cache;
- *   - main.subscribers, a []func(main.Event) of 8 + 16K closures, each capturing a
+ *   - main.subscribers, a []func(main.Event) of 32 + 16K closures, each capturing a
  *     256-byte main.subscriber: unreleased listeners;
  *   - 4 + 25K goroutines started by main.(*Server).dispatch (server.go:120), blocked in
  *     chan receive in main.worker (worker.go:33), each holding a 128-byte main.job with a
@@ -20,7 +20,7 @@
 
 #define ENTRIES0 100u
 #define ENTRIES_STEP 100u
-#define LISTENERS0 8u
+#define LISTENERS0 32u
 #define LISTENERS_STEP 16u
 #define WORKERS0 4u
 #define WORKERS_STEP 25u

@@ -25,10 +25,15 @@
 	X(retained_by, "retained-by", "TYPE SNAP [--limit N]",                              "who keeps the objects of TYPE alive (grouped paths)") \
 	X(goroutines,  "goroutines",  "SNAP [--limit N]",                                   "goroutines by creation site, wait site and state, with the heap they retain") \
 	X(leaks,       "leaks",       "SNAP [SNAP...] [threshold flags]",                   "leak findings: leaked goroutines, growing caches, unreleased listeners") \
+	X(diff,        "diff",        "BASE SNAP [--by type|path|both] [--match HOW]",      "what grew between two snapshots, by type and by retention path") \
 	X(path,        "path",        "ADDR SNAP",                                          "the shortest path from a GC root to an object") \
+	X(sites,       "sites",       "SNAP [--limit N] [--retainers N]",                   "the live heap by allocation site, each split by what retains it") \
 	X(pprof,       "pprof",       "SNAP -o FILE [--mode dominators|paths]",             "the heap as a pprof profile: stacks are retention paths") \
 	X(report,      "report",      "SNAP... -o DIR [--baseline FILE] [--fail-on RULES]", "the leak report of a series (HTML, Markdown, JSON) and a CI gate") \
 	X(graph,       "graph",       "SNAP [--format dot|jsonl] [--from ADDR --depth D]",  "the object graph, for other tools") \
+	X(run,         "run",         "[--limit SIZE|--at PCT] [--every D] [--on-crash] -o DIR -- CMD...", "run a command; capture its Go processes before memory kills them") \
+	X(watch,       "watch",       "--pid PID [--limit SIZE|--at PCT] [--every D] [--on-crash] -o DIR", "the same for a running process") \
+	X(core_handler, "core-handler", "-o DIR PID [COMM] < CORE",                          "kernel.core_pattern pipe: a snapshot from the core on stdin") \
 	X(check,       "check",       "SNAP",                                               "check a snapshot file chunk by chunk") \
 	X(v8nodes,     "v8nodes",     "FILE.heapsnapshot [--v8-rules devtools|memlab]",     "per-node retained sizes and dominators of a V8 snapshot (TSV)")
 

@@ -2,12 +2,14 @@
  *
  * A thin front to hw_capture_run() (capture.h): checks the options, runs the capture and
  * reports what it did on stderr: the pause the target saw, retries, and a warning when the
- * stop caught the runtime mid-update. The snapshot goes to FILE ("-" for stdout).
+ * stop caught the runtime mid-update. The snapshot goes to FILE ("-" for stdout), its chunks
+ * zstd-compressed unless --no-compress.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "capture.h"
+#include "hwd.h"
 #include "commands.h"
 #include "exit.h"
 #include "options.h"
@@ -16,6 +18,7 @@ int hw_cmd_dump(const hw_command *cmd, int argc, char **argv)
 {
 	g_auto(hw_cli) cli = { .cmd = cmd };
 	gint pid = 0, retries = 5;
+	gboolean no_compress = FALSE;
 	g_autofree char *core = NULL, *exe = NULL, *output = NULL;
 	const GOptionEntry entries[] = {
 		{ "pid", 'p', 0, G_OPTION_ARG_INT, &pid, "stop and dump the live process PID", "PID" },
@@ -24,6 +27,8 @@ int hw_cmd_dump(const hw_command *cmd, int argc, char **argv)
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "write the snapshot to FILE (- for stdout)", "FILE" },
 		{ "retries", 0, 0, G_OPTION_ARG_INT, &retries,
 		  "re-stops allowed when the runtime is caught mid-update (default 5)", "N" },
+		{ "no-compress", 0, 0, G_OPTION_ARG_NONE, &no_compress,
+		  "store the snapshot's chunks uncompressed (default: zstd, format 1.1)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	int status;
@@ -46,7 +51,9 @@ int hw_cmd_dump(const hw_command *cmd, int argc, char **argv)
 	if (!hw_cli_check_min(&cli, "--retries", retries, 0, &status))
 		return status;
 
-	hw_capture_options opt = { (pid_t)pid, core, exe, output, (unsigned)retries };
+	hw_capture_options opt = { .pid = (pid_t)pid, .core = core, .exe = exe, .output = output,
+	                           .max_retries = (unsigned)retries,
+	                           .compress_level = no_compress ? 0 : HWD_COMPRESS_DEFAULT };
 	hw_capture_result res;
 	g_autoptr(GError) error = NULL;
 	gboolean ok = hw_capture_run(&opt, &res, &error);

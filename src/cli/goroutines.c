@@ -73,6 +73,16 @@ static void print_json(const hw_heap *h, const GPtrArray *groups, guint shown)
 	hw_json_end_object(j);
 }
 
+/* "func (file:line)", or just what is known; "-" when nothing is (the main goroutine has no
+ * creator). */
+static char *location_text(const hw_location *l)
+{
+	const char *func = l->func ? l->func : "", *file = l->file ? l->file : "";
+	if (*file)
+		return g_strdup_printf("%s (%s:%u)", *func ? func : "?", file, l->line);
+	return g_strdup(*func ? func : "-");
+}
+
 static void print_text(const GPtrArray *groups, guint shown)
 {
 	g_autoptr(hw_table) t = hw_table_new("rrrrll", "COUNT", "LONGEST WAIT", "STACKS", "RETAINED", "STATE", "CREATED AT / WAITS AT");
@@ -86,8 +96,8 @@ static void print_text(const GPtrArray *groups, guint shown)
 		hw_table_bytes(t, g->stack_bytes);
 		hw_table_bytes(t, g->retained);
 		hw_table_cell(t, "%s%s%s", g->state, *g->wait_reason ? ": " : "", g->wait_reason);
-		hw_table_cell(t, "%s (%s:%u) / %s (%s:%u)", g->created_at.func, g->created_at.file, g->created_at.line,
-		              g->waits_at.func, g->waits_at.file, g->waits_at.line);
+		g_autofree char *created = location_text(&g->created_at), *waits = location_text(&g->waits_at);
+		hw_table_cell(t, "%s / %s", created, waits);
 	}
 	hw_table_print(t, stdout);
 	if (shown < groups->len)

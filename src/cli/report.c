@@ -5,7 +5,10 @@
  * of one. Then it runs the leak detectors over the series, compares with --baseline, applies
  * the --fail-on gate and writes DIR/report.html, report.md and report.json (each to a
  * temporary name first, so a reader never sees half a report). --pprof also writes the last
- * snapshot's retention profile (src/export/pprof.h, with `heapwalk pprof`'s defaults).
+ * snapshot's retention profile (src/export/pprof.h, with `heapwalk pprof`'s defaults). The
+ * threshold flags and the finding's JSON are `heapwalk leaks`'s (leaks.h); the loading loop is
+ * this file's own because the report keeps more of each snapshot than the findings
+ * (hw_leaks_collect keeps only the leak summary).
  * docs/report.md documents the outputs, the gate and the exit statuses.
  */
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include "exit.h"
 #include "export/pprof.h"
 #include "heap.h"
+#include "leaks.h"
 #include "options.h"
 #include "progress.h"
 #include "report/report.h"
@@ -89,7 +93,7 @@ int hw_cmd_report(const hw_command *cmd, int argc, char **argv)
 	g_auto(GStrv) fail_on = NULL, snaps = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(hw_report) report = NULL;
-	hw_leak_thresholds thresholds;
+	g_auto(hw_leaks_flags) flags = { 0 };
 	hw_failon gate = { 0 };
 	gboolean partial = FALSE;
 	guint n;
@@ -99,18 +103,22 @@ int hw_cmd_report(const hw_command *cmd, int argc, char **argv)
 		{ "baseline", 'b', 0, G_OPTION_ARG_FILENAME, &baseline, "Compare with an earlier report.json: mark findings new, list vanished ones", "FILE" },
 		{ "fail-on", 0, 0, G_OPTION_ARG_STRING_ARRAY, &fail_on, "Exit 4 when a rule is broken: growth[=PCT] (default 10), new[=SEVERITY] (default medium); comma-separated or repeated", "RULES" },
 		{ "pprof", 0, 0, G_OPTION_ARG_FILENAME, &pprof, "Also write the last snapshot's retention profile (as `heapwalk pprof`)", "FILE" },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &snaps, NULL, "SNAP..." },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &snaps, NULL, NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
-	if (!hw_cli_parse(&cli, entries,
+	hw_leaks_flags_init(&flags);
+	if (!hw_cli_parse(&cli, hw_leaks_flags_entries_with(&flags, entries),
 	                  "SNAP... is a series of snapshots of one process, oldest first (one is fine: then the\n"
-	                  "single-snapshot rules apply). The report's sections and report.json's schema are in\n"
-	                  "docs/report.md. Exit status 4 when a --fail-on rule is broken.\n"
+	                  "single-snapshot rules apply). The threshold flags are `heapwalk leaks`'s (docs/findings.md).\n"
+	                  "The report's sections and report.json's schema are in docs/report.md. Exit status 4\n"
+	                  "when a --fail-on rule is broken.\n"
 	                  "Examples:\n"
 	                  "  heapwalk report mon.hwd tue.hwd wed.hwd -o out/\n"
 	                  "  heapwalk report a.hwd b.hwd -o out/ --baseline last/report.json --fail-on growth=20,new=high\n",
 	                  0, &argc, &argv, &status))
+		return status;
+	if (!hw_leaks_flags_check(&cli, &flags, &status))
 		return status;
 	if (!snaps || !snaps[0])
 		return hw_cli_usage(&cli, "missing SNAP (usage: heapwalk %s %s)", cmd->name, cmd->synopsis);
@@ -125,8 +133,7 @@ int hw_cmd_report(const hw_command *cmd, int argc, char **argv)
 		return hw_cli_fail(&cli, error);
 	}
 
-	hw_leak_thresholds_init(&thresholds);
-	report = hw_report_new(&thresholds);
+	report = hw_report_new(&flags.t);
 	n = g_strv_length(snaps);
 	for (guint i = 0; i < n; i++)
 		if (!add_snapshot(&cli, report, snaps[i], i + 1 == n, pprof, &partial, &status))

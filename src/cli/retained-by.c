@@ -4,11 +4,14 @@
  * grouped by the shape of their shortest retention path (analysis/groups.h: root, then field
  * and type per step, with indices and addresses masked), biggest retained size first. Each
  * group shows one example object and its full path, which is what one follows in the code.
+ * When the snapshot has heap-profiler samples, each group also says where its objects were
+ * allocated (analysis/allocsites.h), with the sampling the shares come from.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "allocsites.h"
 #include "commands.h"
 #include "exit.h"
 #include "groups.h"
@@ -44,9 +47,34 @@ static matched count_matched(const hw_heap *h, const GArray *members)
 	return m;
 }
 
-static void print_text(const hw_heap *h, const char *pattern, const matched *m, const GPtrArray *groups, guint shown)
+/* Where each shown group's objects were allocated: one summary per group, or NULL when the
+ * snapshot has no allocation sites. */
+static GPtrArray *group_sites(const hw_heap *h, const hw_allocsites *s, const GPtrArray *groups, guint shown,
+                              const GArray *members)
 {
-	g_autoptr(hw_table) t = hw_table_new("rrrll", "OBJECTS", "BYTES", "RETAINED", "EXAMPLE", "PATH");
+	if (!s || !hw_allocsites_available(s))
+		return NULL;
+	return hw_allocsites_by_group(s, h->paths, groups, shown, &g_array_index(members, uint32_t, 0), members->len);
+}
+
+static void print_sites_text(const hw_allocsites *s, const GPtrArray *sums)
+{
+	printf("\nwhere each group was allocated (heap profiler samples):\n");
+	for (guint i = 0; i < sums->len; i++) {
+		const hw_site_summary *sum = g_ptr_array_index(sums, i);
+		g_autofree char *line = hw_allocsites_describe(s, sum, 3);
+		g_autofree char *sampling = hw_allocsites_sampling(s, sum->samples);
+		if (line)
+			printf("  %u. %s; %s\n", i + 1, line, sampling);
+		else
+			printf("  %u. no sampled allocation among its %" PRIu64 " objects\n", i + 1, sum->members);
+	}
+}
+
+static void print_text(const hw_heap *h, const char *pattern, const matched *m, const GPtrArray *groups, guint shown,
+                       const hw_allocsites *s, const GPtrArray *sums)
+{
+	g_autoptr(hw_table) t = hw_table_new("rrrrll", "#", "OBJECTS", "BYTES", "RETAINED", "EXAMPLE", "PATH");
 	char b1[HW_UNITS_BUF], b2[HW_UNITS_BUF];
 
 	printf("%" PRIu64 " objects (%s) of types matching '%s'; %" PRIu64 " unreachable (%s)\n\n",
@@ -54,6 +82,7 @@ static void print_text(const hw_heap *h, const char *pattern, const matched *m, 
 	       hw_units_bytes(b2, m->unreachable_bytes));
 	for (guint i = 0; i < shown; i++) {
 		const hw_group *g = g_ptr_array_index(groups, i);
+		hw_table_cell(t, "%u", i + 1);
 		hw_table_cell(t, "%" PRIu64, g->count);
 		hw_table_bytes(t, g->bytes);
 		hw_table_bytes(t, g->retained);
@@ -63,6 +92,8 @@ static void print_text(const hw_heap *h, const char *pattern, const matched *m, 
 	hw_table_print(t, stdout);
 	if (shown < groups->len)
 		printf("... %u more paths (--limit 0 shows all)\n", groups->len - shown);
+	if (sums)
+		print_sites_text(s, sums);
 	if (shown > 0) {
 		const hw_group *g = g_ptr_array_index(groups, 0);
 		hw_path path;
@@ -75,8 +106,43 @@ static void print_text(const hw_heap *h, const char *pattern, const matched *m, 
 	}
 }
 
+/* "alloc_sites": {"samples", "sampling", "sites": [{func, file, line, samples, bytes, share}]} */
+static void json_sites(hw_json *j, const hw_allocsites *s, const hw_site_summary *sum)
+{
+	g_autofree char *sampling = hw_allocsites_sampling(s, sum->samples);
+	hw_json_key(j, "alloc_sites");
+	hw_json_begin_object(j);
+	hw_json_key(j, "samples");
+	hw_json_u64(j, sum->samples);
+	hw_json_key(j, "rate");
+	hw_json_u64(j, hw_allocsites_rate(s));
+	hw_json_key(j, "sampling");
+	hw_json_string(j, sampling);
+	hw_json_key(j, "sites");
+	hw_json_begin_array(j);
+	for (uint32_t k = 0; k < sum->n_sites; k++) {
+		hw_site site = hw_allocsites_site(s, sum->sites[k].site);
+		hw_json_begin_object(j);
+		hw_json_key(j, "func");
+		hw_json_string_len(j, site.func, site.func_len);
+		hw_json_key(j, "file");
+		hw_json_string_len(j, site.file, site.file_len);
+		hw_json_key(j, "line");
+		hw_json_u64(j, site.line);
+		hw_json_key(j, "samples");
+		hw_json_u64(j, sum->sites[k].samples);
+		hw_json_key(j, "bytes");
+		hw_json_u64(j, sum->sites[k].bytes);
+		hw_json_key(j, "share");
+		hw_json_double(j, sum->sites[k].share);
+		hw_json_end_object(j);
+	}
+	hw_json_end_array(j);
+	hw_json_end_object(j);
+}
+
 static void print_json(const hw_heap *h, const char *pattern, const matched *m, const GPtrArray *groups,
-                       guint shown, gint64 limit)
+                       guint shown, gint64 limit, const hw_allocsites *s, const GPtrArray *sums)
 {
 	g_autoptr(hw_json) j = hw_json_new(stdout, TRUE);
 
@@ -124,6 +190,8 @@ static void print_json(const hw_heap *h, const char *pattern, const matched *m, 
 			hw_path_clear(&path);
 		}
 		hw_json_end_object(j);
+		if (sums)
+			json_sites(j, s, g_ptr_array_index(sums, i));
 		hw_json_end_object(j);
 	}
 	hw_json_end_array(j);
@@ -136,6 +204,8 @@ int hw_cmd_retained_by(const hw_command *cmd, int argc, char **argv)
 	g_auto(hw_heap) heap = { 0 };
 	g_autoptr(GArray) members = NULL;
 	g_autoptr(GPtrArray) groups = NULL;
+	g_autoptr(GPtrArray) sums = NULL;
+	g_autoptr(hw_allocsites) sites = NULL;
 	g_autoptr(GError) error = NULL;
 	gint64 limit = DEFAULT_LIMIT;
 	const char *pattern;
@@ -169,9 +239,12 @@ int hw_cmd_retained_by(const hw_command *cmd, int argc, char **argv)
 		return hw_cli_fail(&cli, error);
 
 	guint shown = limit == 0 || (guint64)limit > groups->len ? groups->len : (guint)limit;
+	if (!(sites = hw_allocsites_new(heap.graph, &error)))
+		return hw_cli_fail(&cli, error);
+	sums = group_sites(&heap, sites, groups, shown, members);
 	if (cli.format == HW_FORMAT_JSON)
-		print_json(&heap, pattern, &m, groups, shown, limit);
+		print_json(&heap, pattern, &m, groups, shown, limit, sites, sums);
 	else
-		print_text(&heap, pattern, &m, groups, shown);
+		print_text(&heap, pattern, &m, groups, shown, sites, sums);
 	return hw_snapshot_status(&cli, heap.reader);
 }

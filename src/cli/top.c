@@ -4,11 +4,13 @@
  * freeing it would free. The tree starts at the super-root's children (objects no other object
  * dominates); at each level the --limit biggest children are shown and the rest summarised.
  * The walk uses an explicit stack (a dominator tree can be millions of levels deep), and the
- * JSON output nests children inside their dominator.
+ * JSON output nests children inside their dominator. When the snapshot has heap-profiler
+ * samples, each top-level entry says where what it retains was allocated (allocsites.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "allocsites.h"
 #include "commands.h"
 #include "exit.h"
 #include "heap.h"
@@ -39,6 +41,7 @@ typedef struct walk {
 	uint64_t total;            /* reachable bytes, for percentages */
 	hw_table *table;           /* text output, or */
 	hw_json *json;             /* JSON output */
+	const hw_allocsites *sites; /* NULL: no allocation sites in the snapshot */
 } walk;
 
 /* Children beyond the limit: how many, and what they retain together. */
@@ -68,6 +71,11 @@ static void percent_cell(const walk *w, uint64_t bytes)
 static void enter(walk *w, uint32_t v, size_t level)
 {
 	uint64_t retained = hw_retained_size(w->h->dom, v);
+	/* Top-level entries only: each costs a walk of the subtree. */
+	g_autoptr(hw_site_summary) sum = w->sites && level == 0
+		? hw_allocsites_summarize_subtree(w->sites, w->h->dom, v) : NULL;
+	g_autofree char *site = sum ? hw_allocsites_describe(w->sites, sum, 2) : NULL;
+	g_autofree char *sampling = site ? hw_allocsites_sampling(w->sites, sum->samples) : NULL;
 
 	if (w->table) {
 		g_autofree char *indent = indent_for(level);
@@ -75,12 +83,24 @@ static void enter(walk *w, uint32_t v, size_t level)
 		percent_cell(w, retained);
 		hw_table_bytes(w->table, hw_graph_object_size(w->h->graph, v));
 		hw_heap_table_object(w->table, w->h, v, indent);
+		if (site) {
+			hw_table_cell(w->table, "%s", "");
+			hw_table_cell(w->table, "%s", "");
+			hw_table_cell(w->table, "%s", "");
+			hw_table_cell(w->table, "  retains what was %s; %s", site, sampling);
+		}
 		return;
 	}
 	hw_json_begin_object(w->json);
 	hw_heap_json_object(w->json, w->h, v);
 	hw_json_key(w->json, "retained");
 	hw_json_u64(w->json, retained);
+	if (site) {
+		hw_json_key(w->json, "retains_allocated");
+		hw_json_string(w->json, site);
+		hw_json_key(w->json, "sampling");
+		hw_json_string(w->json, sampling);
+	}
 	hw_json_key(w->json, "children");
 	hw_json_begin_array(w->json);
 }
@@ -168,6 +188,11 @@ int hw_cmd_top(const hw_command *cmd, int argc, char **argv)
 		return status;
 	if (!hw_heap_open(&heap, &cli, argv[1], HW_HEAP_DOMTREE, &status))
 		return status;
+	g_autoptr(hw_allocsites) sites = NULL;
+	g_autoptr(GError) error = NULL;
+	if (!(sites = hw_allocsites_new(heap.graph, &error)))
+		return hw_cli_fail(&cli, error);
+	w.sites = hw_allocsites_available(sites) ? sites : NULL;
 	w.h = &heap;
 	w.total = hw_retained_size(heap.dom, hw_graph_super_root(heap.graph));
 

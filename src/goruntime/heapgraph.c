@@ -121,6 +121,30 @@ gboolean gr_heap_emit_objects(gr_walk *w, GError **error)
 	return ok;
 }
 
+/* Whether [addr, addr+len) (inside the window's span) is wholly in the copy, checked a window
+ * at a time, leaving the window on its last part. The type's mask is then tiled over it word
+ * by word, so an object whose size comes from a corrupt span or header and runs past the
+ * memory copied must fail here, after at most (bytes copied) / WINDOW_BYTES reads, rather
+ * than have every word of its claimed size looked at. */
+static gboolean object_copied(window *win, uint64_t addr, uint64_t len, GError **error)
+{
+	for (uint64_t a = addr; a < addr + len; a = win->start + win->len) {
+		if (a >= win->start && a < win->start + win->len)
+			continue;
+		uint64_t n = MIN((uint64_t)WINDOW_BYTES, win->limit - a);
+		if (a >= win->limit || !win->mem->read(win->mem->ctx, a, win->buf, n)) {
+			win->len = 0;
+			g_set_error(error, GR_ERROR, GR_ERROR_READ, "object at 0x%" G_GINT64_MODIFIER "x (%"
+			            G_GUINT64_FORMAT " bytes): its memory at 0x%" G_GINT64_MODIFIER "x was not copied",
+			            (guint64)addr, len, (guint64)a);
+			return FALSE;
+		}
+		win->start = a;
+		win->len = n;
+	}
+	return TRUE;
+}
+
 typedef struct edge_ctx {
 	gr_walk *w;
 	window *win;
@@ -198,7 +222,8 @@ gboolean gr_heap_emit_edges(gr_walk *w, GError **error)
 				uint64_t hs = header ? w->L->malloc_header_size : 0;
 				c.base = slot + hs;
 				if (ti->mask)
-					ok = gr_mask_tile(ti->mask, ti->nbits, ti->size, s->elemsize - hs, edge_word, &c,
+					ok = object_copied(&win, c.base, s->elemsize - hs, error) &&
+					     gr_mask_tile(ti->mask, ti->nbits, ti->size, s->elemsize - hs, edge_word, &c,
 					                  error);
 			}
 			if (ok && c.rc)

@@ -631,7 +631,7 @@ static gboolean write_meta(importer *im, const hw_import_options *opt, GError **
 	rc |= hwd_writer_meta_u64(w, "import.bogus_bytes", im->objs.bogus_bytes);
 	rc |= hwd_writer_meta_u64(w, "import.empty_scan_spans", im->objs.empty_scan_spans);
 	rc |= hwd_writer_meta_u64(w, "import.itabs", d->itabs);
-	rc |= hwd_writer_meta_u64(w, "import.memprof_buckets", d->memprof_buckets);
+	rc |= hwd_writer_meta_u64(w, "import.memprof_buckets", d->buckets->len);
 	return check(im, rc, "metadata", error);
 }
 
@@ -645,6 +645,77 @@ static gboolean write_walk_meta(importer *im, GError **error)
 	rc |= hwd_writer_meta_u64(im->w, "import.large_objects_typed_by_size", im->large_pointerful);
 	rc |= hwd_writer_meta_u64(im->w, "import.frame_words_outside", im->frame_words_outside);
 	return check(im, rc, "metadata", error);
+}
+
+/* ---- allocation sites ----------------------------------------------------------------- */
+
+typedef struct frames_ctx {
+	importer *im;
+	int rc;
+} frames_ctx;
+
+static void alloc_frame(void *user, const char *func, guint32 func_len, const char *file, guint32 file_len,
+                        guint64 line)
+{
+	frames_ctx *c = user;
+	hwd_alloc_frame f = { 0, hwd_writer_string(c->im->w, func, func_len),
+	                      hwd_writer_string(c->im->w, file, file_len), line > G_MAXUINT32 ? 0 : (uint32_t)line };
+	if (!c->rc)
+		c->rc = !f.func || !f.file ? hwd_writer_last_error(c->im->w)->code : hwd_writer_alloc_frame(c->im->w, &f);
+}
+
+static int sample_cmp(gconstpointer x, gconstpointer y)
+{
+	const hwd_alloc_sample *a = x, *b = y;
+	if (a->object != b->object)
+		return a->object < b->object ? -1 : 1;
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
+/* The MemProf buckets become allocation stacks and the AllocSample records samples (the
+ * dump's stacks name physical functions with the file and line at each pc, as the runtime
+ * wrote them). The dump does not record the sampling rate (runtime.MemProfileRate lives in
+ * noptrdata, which the dump leaves out), so memprof.rate is not written. */
+static gboolean write_alloc_sites(importer *im, GError **error)
+{
+	const hw_goheapdump *d = im->d;
+	g_autoptr(GHashTable) stack_of = g_hash_table_new(g_int64_hash, g_int64_equal);
+	frames_ctx c = { im, 0 };
+	uint32_t next = 0;
+	for (guint i = 0; i < d->buckets->len && !c.rc; i++) {
+		hw_ghd_bucket *b = &g_array_index(d->buckets, hw_ghd_bucket, i);
+		hw_goheapdump_bucket_frames(d, b, alloc_frame, &c);
+		hwd_alloc_stack st = { b->size, next, b->nstk };
+		next += b->nstk;
+		if (!c.rc)
+			c.rc = hwd_writer_alloc_stack(im->w, &st);
+		g_hash_table_insert(stack_of, &b->addr, GUINT_TO_POINTER(i + 1));
+	}
+	if (!check(im, c.rc, "allocation stack", error))
+		return FALSE;
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(hwd_alloc_sample));
+	guint64 lost = 0;
+	for (guint i = 0; i < d->alloc_samples->len; i++) {
+		hw_ghd_alloc_sample *a = &g_array_index(d->alloc_samples, hw_ghd_alloc_sample, i);
+		guint stack = GPOINTER_TO_UINT(g_hash_table_lookup(stack_of, &a->bucket));
+		guint32 obj = hw_ghd_objects_find(&im->objs, a->obj);
+		if (!stack || obj == HW_GHD_NO_OBJECT) {
+			lost++;
+			continue;
+		}
+		hwd_alloc_sample smp = { obj, stack - 1 };
+		g_array_append_val(out, smp);
+	}
+	g_array_sort(out, sample_cmp);
+	int rc = 0;
+	for (guint i = 0; i < out->len && !rc; i++)
+		rc = hwd_writer_alloc_sample(im->w, &g_array_index(out, hwd_alloc_sample, i));
+	if (!rc && lost) {
+		g_autofree char *note = g_strdup_printf("%" G_GUINT64_FORMAT " AllocSample records name no object or "
+		                                        "no MemProf bucket of the dump: skipped", lost);
+		rc = hwd_writer_meta_str(im->w, "memprof.note", note);
+	}
+	return check(im, rc, "allocation sample", error);
 }
 
 /* ---- entry point --------------------------------------------------------------------- */
@@ -681,7 +752,7 @@ static gboolean run(importer *im, const hw_import_options *opt, hw_import_result
 	}
 	if (!write_meta(im, opt, error) || !write_objects(im, error) || !write_edges(im, opt->contents, error) ||
 	    !write_roots(im, error) || !write_goroutines(im, error) || !write_threads(im, error) ||
-	    !write_walk_meta(im, error)) {
+	    !write_alloc_sites(im, error) || !write_walk_meta(im, error)) {
 		hwd_writer_abort(im->w);
 		im->w = NULL;
 		return FALSE;

@@ -232,19 +232,37 @@ static gboolean memprof(cursor *c, hw_goheapdump *d)
 	gsize at;
 	guint64 nstk, off, line;
 	guint32 len;
-	if (!uvarints(c, "bucket or size", 2, NULL, NULL))
+	hw_ghd_bucket b = { 0 };
+	if (!uvarints(c, "bucket or size", 2, &b.addr, &b.size))
 		return FALSE;
 	at = c->off;
 	if (!uvarint(c, "the stack depth", &nstk))
 		return FALSE;
 	if (nstk > MAX_MEMPROF_FRAMES)
 		return fail(c, HW_IMPORT_ERROR_CORRUPT, at, "a stack of %" G_GUINT64_FORMAT " frames", nstk);
+	b.nstk = (guint32)nstk;
+	b.stk_off = c->off;
 	for (guint64 i = 0; i < nstk; i++)
 		if (!string(c, "a function name", &off, &len) || !string(c, "a file name", &off, &len) ||
 		    !uvarint(c, "a line", &line))
 			return FALSE;
-	d->memprof_buckets++;
-	return uvarints(c, "allocs or frees", 2, NULL, NULL);
+	if (!uvarints(c, "allocs or frees", 2, NULL, NULL))
+		return FALSE;
+	g_array_append_val(d->buckets, b);
+	return TRUE;
+}
+
+void hw_goheapdump_bucket_frames(const hw_goheapdump *d, const hw_ghd_bucket *b, hw_ghd_frame_fn fn, void *user)
+{
+	cursor c = { d->data, d->len, b->stk_off, "MemProf", b->stk_off, NULL };
+	guint64 foff, loff, line;
+	guint32 flen, llen;
+	for (guint32 i = 0; i < b->nstk; i++) {
+		if (!string(&c, "a function name", &foff, &flen) || !string(&c, "a file name", &loff, &llen) ||
+		    !uvarint(&c, "a line", &line))
+			return; /* not reached: the parse accepted these bytes */
+		fn(user, (const char *)d->data + foff, flen, (const char *)d->data + loff, llen, line);
+	}
 }
 
 static gboolean params(cursor *c, hw_goheapdump *d, gboolean *seen)
@@ -353,9 +371,13 @@ static gboolean record(cursor *c, hw_goheapdump *d, guint64 tag, gboolean *seen_
 	}
 	case TAG_MEMPROF:
 		return memprof(c, d);
-	case TAG_ALLOC_SAMPLE:
-		d->alloc_samples++;
-		return uvarints(c, "object or bucket", 2, NULL, NULL);
+	case TAG_ALLOC_SAMPLE: {
+		hw_ghd_alloc_sample a;
+		if (!uvarints(c, "object or bucket", 2, &a.obj, &a.bucket))
+			return FALSE;
+		g_array_append_val(d->alloc_samples, a);
+		return TRUE;
+	}
 	}
 	return fail(c, HW_IMPORT_ERROR_CORRUPT, c->rec_off, "unknown record tag %" G_GUINT64_FORMAT, tag);
 }
@@ -381,6 +403,8 @@ hw_goheapdump *hw_goheapdump_parse(const guint8 *data, gsize len, GError **error
 	d->defers = g_array_new(FALSE, FALSE, sizeof(hw_ghd_defer));
 	d->panics = g_array_new(FALSE, FALSE, sizeof(hw_ghd_panic));
 	d->other_roots = g_array_new(FALSE, FALSE, sizeof(hw_ghd_other_root));
+	d->buckets = g_array_new(FALSE, FALSE, sizeof(hw_ghd_bucket));
+	d->alloc_samples = g_array_new(FALSE, FALSE, sizeof(hw_ghd_alloc_sample));
 
 	cursor c = { data, len, DUMP_HEADER_LEN, "first", DUMP_HEADER_LEN, error };
 	gboolean seen_params = FALSE, seen_memstats = FALSE;
@@ -417,7 +441,7 @@ void hw_goheapdump_free(hw_goheapdump *d)
 	if (!d)
 		return;
 	GArray *arrays[] = { d->objects, d->goroutines, d->frames, d->finalizers, d->threads,
-	                     d->types, d->defers, d->panics, d->other_roots };
+	                     d->types, d->defers, d->panics, d->other_roots, d->buckets, d->alloc_samples };
 	for (unsigned i = 0; i < G_N_ELEMENTS(arrays); i++)
 		if (arrays[i])
 			g_array_free(arrays[i], TRUE);

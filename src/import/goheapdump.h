@@ -111,6 +111,19 @@ typedef struct {
 	guint64 num_gc;
 } hw_ghd_memstats;
 
+/* A MemProf record: one heap-profile bucket. Its nstk frames (function and file strings and a
+ * line each, as the runtime wrote them: the physical function, the file and line at the pc)
+ * start at file offset stk_off; read them with hw_goheapdump_bucket_frames(). */
+typedef struct {
+	guint64 addr, size, stk_off;
+	guint32 nstk;
+} hw_ghd_bucket;
+
+/* An AllocSample record: a sampled allocation (its address) and its bucket's address. */
+typedef struct {
+	guint64 obj, bucket;
+} hw_ghd_alloc_sample;
+
 typedef struct hw_goheapdump {
 	const guint8 *data;    /* borrowed: the whole file */
 	gsize len;
@@ -132,7 +145,9 @@ typedef struct hw_goheapdump {
 	GArray *defers;        /* hw_ghd_defer */
 	GArray *panics;        /* hw_ghd_panic */
 	GArray *other_roots;   /* hw_ghd_other_root */
-	guint64 itabs, memprof_buckets, alloc_samples;
+	GArray *buckets;       /* hw_ghd_bucket */
+	GArray *alloc_samples; /* hw_ghd_alloc_sample */
+	guint64 itabs;
 } hw_goheapdump;
 
 /* Parses the len bytes at data (a whole heap dump). Errors: HW_IMPORT_ERROR_FORMAT (no
@@ -140,6 +155,12 @@ typedef struct hw_goheapdump {
  * (an impossible value), _UNSUPPORTED (a big-endian or 32-bit dump). */
 hw_goheapdump *hw_goheapdump_parse(const guint8 *data, gsize len, GError **error);
 void hw_goheapdump_free(hw_goheapdump *d);
+
+/* The frames of a bucket, innermost first: calls fn once per frame with the function and
+ * file (not NUL-terminated) and the line. Never fails on a bucket the parse accepted. */
+typedef void (*hw_ghd_frame_fn)(void *user, const char *func, guint32 func_len, const char *file,
+                                guint32 file_len, guint64 line);
+void hw_goheapdump_bucket_frames(const hw_goheapdump *d, const hw_ghd_bucket *b, hw_ghd_frame_fn fn, void *user);
 
 /* A string of the file (name, wait reason, ...) as a new NUL-terminated copy. */
 char *hw_goheapdump_string(const hw_goheapdump *d, guint64 off, guint32 len);

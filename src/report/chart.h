@@ -3,7 +3,7 @@
  * The report must open anywhere, offline, years later: so no chart library and no script.
  * Each function writes one inline <svg> element whose colours come from CSS classes
  * (.s0 ... .s7, defined by html.c), with a <title> on every point so a hover shows the exact
- * value. Values are bytes; axes are labelled in binary units (units.h).
+ * value; line charts are followed by their legend, a <div class="legend">. Values are bytes; axes are labelled in binary units (units.h).
  */
 #ifndef HW_REPORT_CHART_H
 #define HW_REPORT_CHART_H
@@ -16,11 +16,11 @@
 
 typedef struct hw_chart_series {
 	const char *name;          /* legend text (escaped by the chart) */
-	const uint64_t *values;    /* n values, bytes */
+	const int64_t *values;     /* n values, bytes; negative for a loss */
 } hw_chart_series;
 
-/* A line chart of `n_series` series over n points labelled `labels` (n >= 2), y from 0 to a
- * round number above the largest value. `title` is the accessible name (role="img"). */
+/* A line chart of `n_series` series over n points labelled `labels` (n >= 2); the y axis
+ * spans 0 and every value, in round steps. `title` is the accessible name (role="img"). */
 void hw_chart_lines(FILE *out, const char *title, const char *const *labels, guint n,
                     const hw_chart_series *series, guint n_series);
 

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 
 #include "chart.h"
 #include "cli/units.h"
@@ -34,7 +35,7 @@ static const char css[] =
 	"letter-spacing:.04em}.card .v{font-size:22px;font-weight:600;margin-top:2px}.card .d{font-size:13px;color:var(--mute)}\n"
 	".sev{display:inline-block;min-width:62px;text-align:center;border-radius:10px;padding:1px 8px;"
 	"font-size:12px;font-weight:600;color:#fff}.sev.high{background:var(--high)}.sev.medium{background:var(--medium)}"
-	".sev.low{background:var(--low)}.tag{display:inline-block;border:1px solid var(--high);color:var(--high);"
+	".sev.low{background:var(--low)}.card .sev{min-width:0;margin:2px 2px 0 0}.tag{display:inline-block;border:1px solid var(--high);color:var(--high);"
 	"border-radius:10px;padding:0 7px;font-size:11px;font-weight:600;margin-left:6px}\n"
 	".pass{color:var(--ok);font-weight:600}.fail{color:var(--high);font-weight:600}\n"
 	"details.finding{border:1px solid var(--line);border-radius:6px;margin:8px 0}"
@@ -54,13 +55,21 @@ static const char css[] =
 	".bar{height:10px;background:#e8ecf3;border-radius:5px;min-width:160px}.bar>span{display:block;height:10px;"
 	"border-radius:5px;background:#5b8def}\n"
 	".note{color:var(--mute);font-size:13px}\n"
-	"svg.chart{width:100%;height:auto;max-height:300px}svg .grid{stroke:#eceff4}svg text{font-size:11px;fill:#5d6677}"
+	"svg.chart{width:100%;height:auto;max-height:300px}svg .grid{stroke:#eceff4}svg .grid.zero{stroke:#c5ccd8}svg text{font-size:11px;fill:#5d6677}"
 	"svg .ylab{text-anchor:end}svg .line{fill:none;stroke-width:2.2}svg .dot{stroke:#fff;stroke-width:1}\n"
 	"svg.spark{vertical-align:middle}svg.spark .line{stroke-width:1.6}\n"
 	".s0{stroke:#2f6fb5;fill:#2f6fb5}.s1{stroke:#d97706;fill:#d97706}.s2{stroke:#2e7d32;fill:#2e7d32}"
 	".s3{stroke:#8e44ad;fill:#8e44ad}.s4{stroke:#c62828;fill:#c62828}.s5{stroke:#00838f;fill:#00838f}"
 	".s6{stroke:#6d4c41;fill:#6d4c41}.s7{stroke:#546e7a;fill:#546e7a}svg .line.s0,svg .line.s1,svg .line.s2,"
 	"svg .line.s3,svg .line.s4,svg .line.s5,svg .line.s6,svg .line.s7{fill:none}\n"
+	".stack{display:flex;height:22px;border-radius:5px;overflow:hidden;margin:4px 0 12px}.stack>span{display:block;height:22px}"
+	".stack>span.s0,.stack>span.s1,.stack>span.s2,.stack>span.s3,.stack>span.s4,.stack>span.s5,.stack>span.s6,"
+	".stack>span.s7,i.key{background:currentColor}i.key{display:inline-block;width:10px;height:10px;margin-right:6px;"
+	"border-radius:2px}.s0{color:#2f6fb5}.s1{color:#d97706}.s2{color:#2e7d32}.s3{color:#8e44ad}.s4{color:#c62828}"
+	".s5{color:#00838f}.s6{color:#6d4c41}.s7{color:#546e7a}\n"
+	".legend{font-size:12px;color:var(--mute);margin:2px 0 10px 60px}.legend span{margin-right:16px;white-space:nowrap;"
+	"display:inline-block}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;"
+	"background:currentColor;vertical-align:-1px}\n"
 	"footer{color:var(--mute);font-size:12px;text-align:center;margin:24px 0}\n";
 
 /* Escaped text. */
@@ -90,6 +99,8 @@ static char **snapshot_labels(const hw_report *r)
 
 	for (guint i = 0; i < r->n; i++)
 		timed = timed && ((const hw_report_snapshot *)r->snapshots->pdata[i])->time_ns != 0;
+	/* Equal times (a generator, a copied file) say nothing: label by position only. */
+	timed = timed && ((const hw_report_snapshot *)r->snapshots->pdata[r->n - 1])->time_ns != first->time_ns;
 	for (guint i = 0; i < r->n; i++) {
 		const hw_report_snapshot *s = r->snapshots->pdata[i];
 		int64_t dt = (s->time_ns - first->time_ns) / 1000000000;
@@ -117,7 +128,9 @@ static void summary(FILE *out, const hw_report *r)
 	fputs("</div></div>\n", out);
 	fprintf(out, "<div class=\"card\"><div class=\"k\">Reachable heap</div><div class=\"v\">%s</div>"
 	        "<div class=\"d\">", bytes(b, t.to));
-	if (isfinite(t.growth_pct))
+	if (r->n == 1 && !t.from_baseline)
+		fputs("one snapshot: no growth to measure", out);
+	else if (isfinite(t.growth_pct))
 		fprintf(out, "%+.1f%% since %s (%s)", t.growth_pct, t.from_baseline ? "the baseline" : "the first snapshot",
 		        bytes(a, t.from));
 	else
@@ -283,6 +296,12 @@ static void findings(FILE *out, const hw_report *r)
 	fputs("</section>\n", out);
 }
 
+/* Bytes as the charts take them (no heap reaches 2^63 bytes; clamped to be safe). */
+static int64_t clamp64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 /* A memory key present in every snapshot, as a series; NULL when some snapshot lacks it. */
 static uint64_t *mem_series(const hw_report *r, const char *key)
 {
@@ -311,39 +330,47 @@ static void growth(FILE *out, const hw_report *r)
 		      "snapshots of the same process, oldest first.</p>\n", out);
 	} else {
 		g_auto(GStrv) labels = snapshot_labels(r);
-		g_autofree uint64_t *reach = g_new(uint64_t, r->n);
-		g_autofree uint64_t *unreach = g_new(uint64_t, r->n);
-		g_autofree uint64_t *rss = mem_series(r, "mem.rss");
+		g_autofree int64_t *reach = g_new(int64_t, r->n);
+		g_autofree int64_t *unreach = g_new(int64_t, r->n);
+		g_autofree uint64_t *rss_bytes = mem_series(r, "mem.rss");
+		g_autofree int64_t *rss = rss_bytes ? g_new(int64_t, r->n) : NULL;
+		g_autofree int64_t *gained = g_new(int64_t, (gsize)r->n * HW_REPORT_TOP_TYPES);
 		hw_chart_series heap[3] = { { "reachable heap", reach }, { "unreachable (garbage)", unreach }, { "RSS", rss } };
 		hw_chart_series types[HW_REPORT_TOP_TYPES];
+		guint charted = MIN(r->types->len, HW_REPORT_CHARTED_TYPES);
 
 		for (guint i = 0; i < r->n; i++) {
 			const hw_report_snapshot *s = r->snapshots->pdata[i];
-			reach[i] = s->totals.reachable_bytes;
-			unreach[i] = s->totals.unreachable_bytes;
+			reach[i] = clamp64(s->totals.reachable_bytes);
+			unreach[i] = clamp64(s->totals.unreachable_bytes);
+			if (rss)
+				rss[i] = clamp64(rss_bytes[i]);
 		}
 		hw_chart_lines(out, "Heap bytes per snapshot", (const char *const *)labels, r->n, heap, rss ? 3 : 2);
-		if (r->types->len) {
-			fputs("<h3>Types whose retained bytes grew most</h3>\n", out);
-			for (guint i = 0; i < r->types->len; i++) {
-				const hw_report_type *t = r->types->pdata[i];
-				types[i] = (hw_chart_series){ t->name[0] ? t->name : "(unknown)", t->retained };
+		if (charted) {
+			/* Growth, not size: a big type that grows a little would flatten the others. */
+			fputs("<h3>Bytes gained since the first snapshot, by type</h3>\n", out);
+			for (guint k = 0; k < charted; k++) {
+				const hw_report_type *t = r->types->pdata[k];
+				for (guint i = 0; i < r->n; i++)
+					gained[k * r->n + i] = clamp64(t->bytes[i]) - clamp64(t->bytes[0]);
+				types[k] = (hw_chart_series){ t->name[0] ? t->name : "(unknown)", gained + k * r->n };
 			}
-			hw_chart_lines(out, "Retained bytes of the types that grew most", (const char *const *)labels, r->n,
-			               types, MIN(r->types->len, 5u));
+			hw_chart_lines(out, "Bytes gained since the first snapshot by the types that grew most",
+			               (const char *const *)labels, r->n, types, charted);
 		}
 	}
-	fprintf(out, "<table><tr><th>type</th><th class=\"r\">objects</th><th class=\"r\">retained</th>"
+	fprintf(out, "<table><tr><th>type</th><th class=\"r\">objects</th><th class=\"r\">bytes</th>"
 	        "<th class=\"r\">%s</th><th></th></tr>\n", r->n > 1 ? "change" : "");
 	for (guint i = 0; i < r->types->len; i++) {
 		const hw_report_type *t = r->types->pdata[i];
-		uint64_t last = t->retained[r->n - 1], first = t->retained[0];
+		uint64_t last = t->bytes[r->n - 1], first = t->bytes[0];
 		fputs("<tr><td><code>", out);
 		text(out, t->name[0] ? t->name : "(unknown)");
 		fprintf(out, "</code></td><td class=\"r\">%" PRIu64 "</td><td class=\"r\">%s</td><td class=\"r\">%s%s</td><td>",
 		        t->count[r->n - 1], bytes(a, last), r->n > 1 ? "+" : "", r->n > 1 ? bytes(b, last - first) : "");
 		if (r->n > 1)
-			hw_chart_sparkline(out, t->retained, r->n);
+			hw_chart_sparkline(out, t->bytes, r->n);
 		fputs("</td></tr>\n", out);
 	}
 	fputs("</table></section>\n", out);
@@ -404,15 +431,21 @@ static void goroutines(FILE *out, const hw_report *r)
 	fputs("</table></section>\n", out);
 }
 
-static void mem_row(FILE *out, const char *what, uint64_t v, uint64_t rss)
+static void mem_row(FILE *out, const char *what, uint64_t v, gboolean is_bytes, uint64_t rss, const char *colour)
 {
 	char a[HW_UNITS_BUF];
 	double share = pct(v, rss);
 
-	fputs("<tr><td><code>", out);
+	fputs("<tr><td>", out);
+	if (colour)
+		fprintf(out, "<i class=\"key %s\"></i>", colour);
+	fputs("<code>", out);
 	text(out, what);
-	fprintf(out, "</code></td><td class=\"r\">%s</td>", bytes(a, v));
-	if (rss)
+	if (is_bytes)
+		fprintf(out, "</code></td><td class=\"r\">%s</td>", bytes(a, v));
+	else
+		fprintf(out, "</code></td><td class=\"r\">%" PRIu64 "</td>", v);
+	if (rss && is_bytes)
 		fprintf(out, "<td class=\"r\">%.1f%%</td><td><div class=\"bar\"><span style=\"width:%.1f%%\"></span></div></td>",
 		        share, MIN(share, 100.0));
 	fputs("</tr>\n", out);
@@ -421,27 +454,65 @@ static void mem_row(FILE *out, const char *what, uint64_t v, uint64_t rss)
 static void memory(FILE *out, const hw_report *r)
 {
 	const hw_report_snapshot *s = r->snapshots->pdata[r->n - 1];
+	const hw_report_mem *m;
 	uint64_t rss = 0;
+	guint parts = 0, k, c;
+	char a[HW_UNITS_BUF];
 
 	fputs("<section id=\"memory\"><h2>Memory outside the heap</h2>\n", out);
-	for (guint k = 0; k < s->mem->len; k++)
-		if (g_str_equal(g_array_index(s->mem, hw_report_mem, k).key, "mem.rss"))
-			rss = g_array_index(s->mem, hw_report_mem, k).value;
+	for (k = 0; k < s->mem->len; k++) {
+		m = &g_array_index(s->mem, hw_report_mem, k);
+		if (g_str_equal(m->key, "mem.rss"))
+			rss = m->value;
+		parts += hw_report_mem_is_rss_part(m->key);
+	}
 	if (!s->mem->len) {
 		fputs("<p class=\"note\">The last snapshot records no memory statistics (no <code>mem.*</code> "
-		      "metadata); snapshots taken by <code>heapwalk dump</code> do.</p></section>\n", out);
-		return;
+		      "metadata); snapshots taken by <code>heapwalk dump</code> of a live process do.</p>", out);
+	} else {
+		fprintf(out, "<p class=\"note\">The last snapshot's process memory as the kernel and the Go runtime count "
+		        "it%s.</p>\n", rss ? ", against its resident set size (RSS)" : "");
 	}
-	fprintf(out, "<p class=\"note\">What the process's memory is made of in the last snapshot, as the runtime "
-	        "and the kernel count it%s.</p>\n<table><tr><th>what</th><th class=\"r\">bytes</th>%s</tr>\n",
-	        rss ? ", each part against the resident set size (RSS)" : "",
-	        rss ? "<th class=\"r\">of RSS</th><th></th>" : "");
-	mem_row(out, "heap objects in the snapshot", s->totals.reachable_bytes + s->totals.unreachable_bytes, rss);
-	for (guint k = 0; k < s->mem->len; k++) {
-		const hw_report_mem *m = &g_array_index(s->mem, hw_report_mem, k);
-		mem_row(out, m->key, m->value, rss);
+	/* The resident set split by what holds it, as one stacked bar. */
+	if (rss && parts) {
+		fprintf(out, "<h3>RSS %s, by what holds it</h3><div class=\"stack\">", bytes(a, rss));
+		for (k = 0, c = 0; k < s->mem->len; k++) {
+			m = &g_array_index(s->mem, hw_report_mem, k);
+			if (!hw_report_mem_is_rss_part(m->key))
+				continue;
+			fprintf(out, "<span class=\"s%u\" style=\"width:%.2f%%\" title=\"", c++ % HW_CHART_COLOURS,
+			        MIN(pct(m->value, rss), 100.0));
+			text(out, m->key + strlen("mem.rss."));
+			fprintf(out, ": %s\"></span>", bytes(a, m->value));
+		}
+		fputs("</div>\n", out);
 	}
-	fputs("</table></section>\n", out);
+	if (s->mem->len) {
+		fprintf(out, "<table><tr><th>what</th><th class=\"r\">value</th>%s</tr>\n",
+		        rss ? "<th class=\"r\">of RSS</th><th></th>" : "");
+		for (k = 0, c = 0; k < s->mem->len; k++) {
+			m = &g_array_index(s->mem, hw_report_mem, k);
+			if (hw_report_mem_is_rss_part(m->key)) {
+				char colour[8];
+				g_snprintf(colour, sizeof colour, "s%u", c++ % HW_CHART_COLOURS);
+				mem_row(out, m->key, m->value, TRUE, rss, colour);
+			}
+		}
+		mem_row(out, "heap objects in the snapshot", s->totals.reachable_bytes + s->totals.unreachable_bytes,
+		        TRUE, rss, NULL);
+		for (k = 0; k < s->mem->len; k++) {
+			m = &g_array_index(s->mem, hw_report_mem, k);
+			if (!hw_report_mem_is_rss_part(m->key))
+				mem_row(out, m->key, m->value, hw_report_mem_is_bytes(m->key), rss, NULL);
+		}
+		fputs("</table>\n", out);
+	}
+	for (k = 0; k < s->notes->len; k++) {
+		fputs("<p class=\"note\">", out);
+		text(out, g_ptr_array_index(s->notes, k));
+		fputs("</p>\n", out);
+	}
+	fputs("</section>\n", out);
 }
 
 void hw_report_write_html(const hw_report *r, FILE *out)

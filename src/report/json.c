@@ -3,13 +3,14 @@
  * The same model as report.html and report.md, with exact numbers: every per-snapshot array in
  * full, sizes in bytes, addresses as "0x..." strings. It is also what `--baseline` reads back
  * the next night (baseline.c), so the members baseline.c needs (findings[].key, kind,
- * severity, title, retained; snapshots[].reachable.bytes) are part of the contract.
+ * severity, title, retained; snapshots[].reachable.bytes) are part of the contract. Findings
+ * are written by `heapwalk leaks`'s writer (src/cli/leaks.h), so they have one JSON shape.
  * docs/report.md documents every member.
  */
 #include "report.h"
 
-#include "cli/heap.h"
 #include "cli/json.h"
+#include "cli/leaks.h"
 
 static void u64_array(hw_json *j, const char *key, const uint64_t *v, guint n)
 {
@@ -109,106 +110,14 @@ static void summary(hw_json *j, const hw_report *r)
 	hw_json_end_object(j);
 }
 
-static void path(hw_json *j, const hw_finding *f)
-{
-	const hw_finding_root *root = &f->path.root;
-
-	hw_json_key(j, "path");
-	hw_json_begin_object(j);
-	hw_json_key(j, "root");
-	hw_json_begin_object(j);
-	string_member(j, "kind", hw_root_kind_name(root->kind));
-	string_member(j, "name", root->name);
-	u64_member(j, "goroutine", root->goroutine_id);
-	location(j, "frame", &root->frame);
-	string_member(j, "type", root->type);
-	hw_json_key(j, "addr");
-	hw_json_addr(j, root->addr);
-	hw_json_end_object(j);
-	hw_json_key(j, "steps");
-	hw_json_begin_array(j);
-	for (guint i = 0; f->path.steps && i < f->path.steps->len; i++) {
-		const hw_finding_step *st = &g_array_index(f->path.steps, hw_finding_step, i);
-		hw_json_begin_object(j);
-		string_member(j, "label", st->label);
-		string_member(j, "type", st->type);
-		hw_json_key(j, "addr");
-		hw_json_addr(j, st->addr);
-		hw_json_end_object(j);
-	}
-	hw_json_end_array(j);
-	hw_json_end_object(j);
-}
-
-static void details(hw_json *j, const hw_finding *f)
-{
-	hw_json_key(j, hw_finding_kind_name(f->kind));
-	hw_json_begin_object(j);
-	switch (f->kind) {
-	case HW_FINDING_GOROUTINES: {
-		const hw_finding_goroutines *g = &f->u.goroutines;
-		string_member(j, "state", g->state);
-		string_member(j, "wait_reason", g->wait_reason);
-		string_member(j, "start_func", g->start_func);
-		location(j, "created_at", &g->created_at);
-		location(j, "waits_at", &g->waits_at);
-		hw_json_key(j, "longest_wait_ns");
-		if (g->longest_wait_ns >= 0)
-			hw_json_i64(j, g->longest_wait_ns);
-		else
-			hw_json_null(j);
-		u64_member(j, "stack_bytes", g->stack_bytes);
-		break;
-	}
-	case HW_FINDING_CACHE:
-		string_member(j, "container_type", f->u.cache.container_type);
-		u64_array(j, "entries", f->u.cache.entries, f->n_snapshots);
-		string_member(j, "dominator_type", f->u.cache.dominator_type);
-		u64_member(j, "dominator_retained", f->u.cache.dominator_retained);
-		break;
-	case HW_FINDING_LISTENERS:
-		string_member(j, "collection_type", f->u.listeners.collection_type);
-		string_member(j, "element", f->u.listeners.element);
-		u64_array(j, "entries", f->u.listeners.entries, f->n_snapshots);
-		u64_member(j, "closure_retained", f->u.listeners.closure_retained);
-		break;
-	default:
-		break;
-	}
-	hw_json_end_object(j);
-}
-
+/* The finding objects are `heapwalk leaks`'s (json-schema.md, "finding"): one shape for a
+ * finding wherever heapwalk writes one. */
 static void findings(hw_json *j, const hw_report *r)
 {
 	hw_json_key(j, "findings");
 	hw_json_begin_array(j);
-	for (guint i = 0; i < r->findings->len; i++) {
-		const hw_finding *f = r->findings->pdata[i];
-		hw_json_begin_object(j);
-		string_member(j, "key", f->key);
-		string_member(j, "kind", hw_finding_kind_name(f->kind));
-		string_member(j, "severity", hw_severity_name(f->severity));
-		hw_json_key(j, "new");
-		hw_json_bool(j, r->is_new[i]);
-		string_member(j, "title", f->title);
-		string_member(j, "signature", f->signature);
-		u64_array(j, "counts", f->counts, f->n_snapshots);
-		u64_array(j, "bytes", f->bytes, f->n_snapshots);
-		u64_array(j, "retained_series", f->retained, f->n_snapshots);
-		u64_member(j, "count", f->count);
-		u64_member(j, "retained", f->retained_last);
-		hw_json_key(j, "heap_share");
-		hw_json_double(j, f->heap_share);
-		hw_json_key(j, "growth");
-		hw_json_double(j, f->growth);
-		hw_json_key(j, "retained_growth");
-		hw_json_double(j, f->retained_growth);
-		location(j, "look_at", &f->look_at);
-		string_member(j, "suggestion", f->suggestion);
-		path(j, f);
-		details(j, f);
-		hw_json_end_object(j);
-	}
+	for (guint i = 0; i < r->findings->len; i++)
+		hw_leaks_json_finding(j, r->findings->pdata[i]);
 	hw_json_end_array(j);
 }
 
@@ -222,6 +131,12 @@ static void baseline(hw_json *j, const hw_report *r)
 	hw_json_begin_object(j);
 	string_member(j, "path", r->baseline);
 	u64_member(j, "reachable", r->baseline_reachable);
+	hw_json_key(j, "new");
+	hw_json_begin_array(j);
+	for (guint i = 0; i < r->findings->len; i++)
+		if (r->is_new[i])
+			hw_json_string(j, ((const hw_finding *)r->findings->pdata[i])->key);
+	hw_json_end_array(j);
 	hw_json_key(j, "gone");
 	hw_json_begin_array(j);
 	for (guint i = 0; i < r->gone->len; i++) {
@@ -247,7 +162,7 @@ static void types(hw_json *j, const hw_report *r)
 		hw_json_begin_object(j);
 		string_member(j, "type", t->name);
 		u64_array(j, "count", t->count, r->n);
-		u64_array(j, "retained", t->retained, r->n);
+		u64_array(j, "bytes", t->bytes, r->n);
 		hw_json_end_object(j);
 	}
 	hw_json_end_array(j);
@@ -288,14 +203,11 @@ static void goroutines(hw_json *j, const hw_report *r)
 		location(j, "created_at", &g->created_at);
 		location(j, "waits_at", &g->waits_at);
 		u64_member(j, "count", g->count);
-		hw_json_key(j, "longest_wait_ns");
-		if (g->longest_wait_ns >= 0)
-			hw_json_i64(j, g->longest_wait_ns);
-		else
-			hw_json_null(j);
+		hw_json_key(j, "longest_wait_ns");   /* -1 unknown, as in heapwalk/goroutines/1 */
+		hw_json_i64(j, g->longest_wait_ns);
 		u64_member(j, "stack_bytes", g->stack_bytes);
 		u64_member(j, "retained", g->retained);
-		u64_member(j, "example_id", g->example_id);
+		u64_member(j, "example_goroutine", g->example_id);
 		hw_json_end_object(j);
 	}
 	hw_json_end_array(j);

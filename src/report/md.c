@@ -50,12 +50,16 @@ static void summary(FILE *out, const hw_report *r)
 	        t.by_severity[HW_SEVERITY_MEDIUM], t.by_severity[HW_SEVERITY_LOW]);
 	if (r->baseline)
 		fprintf(out, "; %" PRIu64 " new, %u gone since the baseline", t.fresh, r->gone->len);
-	fprintf(out, "\n- **Reachable heap**: %s → %s", bytes(a, t.from), bytes(b, t.to));
-	if (isfinite(t.growth_pct))
-		fprintf(out, " (%+.1f%%", t.growth_pct);
-	else
-		fprintf(out, " (from nothing");
-	fprintf(out, " since %s)\n", t.from_baseline ? "the baseline" : "the first snapshot");
+	if (r->n == 1 && !t.from_baseline)
+		fprintf(out, "\n- **Reachable heap**: %s (one snapshot: no growth to measure)\n", bytes(b, t.to));
+	else {
+		fprintf(out, "\n- **Reachable heap**: %s → %s", bytes(a, t.from), bytes(b, t.to));
+		if (isfinite(t.growth_pct))
+			fprintf(out, " (%+.1f%%", t.growth_pct);
+		else
+			fprintf(out, " (from nothing");
+		fprintf(out, " since %s)\n", t.from_baseline ? "the baseline" : "the first snapshot");
+	}
 	fprintf(out, "- **Snapshots**: %u", r->n);
 	for (guint i = 0; i < r->n; i++) {
 		g_autofree char *name = hw_report_snapshot_name(r->snapshots->pdata[i]);
@@ -155,11 +159,11 @@ static void growth(FILE *out, const hw_report *r)
 		fprintf(out, " | %s | %s | %" PRIu64 " |\n", bytes(a, s->totals.reachable_bytes),
 		        bytes(b, s->totals.unreachable_bytes), s->goroutines);
 	}
-	fprintf(out, "\n%s\n\n| type | retained | change | objects |\n|---|--:|--:|--:|\n",
-	        r->n > 1 ? "Types whose retained bytes grew most:" : "Types retaining most:");
+	fprintf(out, "\n%s\n\n| type | bytes | change | objects |\n|---|--:|--:|--:|\n",
+	        r->n > 1 ? "Types whose bytes grew most:" : "Types with the most bytes:");
 	for (guint i = 0; i < r->types->len; i++) {
 		const hw_report_type *t = r->types->pdata[i];
-		uint64_t last = t->retained[r->n - 1], first = t->retained[0];
+		uint64_t last = t->bytes[r->n - 1], first = t->bytes[0];
 		fputs("| ", out);
 		md_code(out, t->name[0] ? t->name : "(unknown)");
 		fprintf(out, " | %s | %s%s | %" PRIu64 " |\n", bytes(a, last), r->n > 1 ? "+" : "",
@@ -213,35 +217,52 @@ static void goroutines(FILE *out, const hw_report *r)
 	fputc('\n', out);
 }
 
+static void mem_row(FILE *out, const char *what, uint64_t v, gboolean is_bytes, uint64_t rss)
+{
+	char a[HW_UNITS_BUF];
+
+	fputs("| ", out);
+	md_code(out, what);
+	if (is_bytes)
+		fprintf(out, " | %s | ", bytes(a, v));
+	else
+		fprintf(out, " | %" PRIu64 " | ", v);
+	if (rss && is_bytes)
+		fprintf(out, "%.1f%%", 100.0 * (double)v / (double)rss);
+	fputs(" |\n", out);
+}
+
+/* The RSS parts first (they add up to mem.rss), then the heap objects, then the rest. */
 static void memory(FILE *out, const hw_report *r)
 {
 	const hw_report_snapshot *s = r->snapshots->pdata[r->n - 1];
 	uint64_t rss = 0;
-	char a[HW_UNITS_BUF];
 
 	fprintf(out, "## Memory outside the heap (last snapshot)\n\n");
 	for (guint k = 0; k < s->mem->len; k++)
 		if (g_str_equal(g_array_index(s->mem, hw_report_mem, k).key, "mem.rss"))
 			rss = g_array_index(s->mem, hw_report_mem, k).value;
-	if (!s->mem->len) {
+	if (!s->mem->len)
 		fprintf(out, "The snapshot records no memory statistics (no `mem.*` metadata).\n\n");
-		return;
+	else {
+		fprintf(out, "| what | value | of RSS |\n|---|--:|--:|\n");
+		for (guint k = 0; k < s->mem->len; k++) {
+			const hw_report_mem *m = &g_array_index(s->mem, hw_report_mem, k);
+			if (hw_report_mem_is_rss_part(m->key))
+				mem_row(out, m->key, m->value, TRUE, rss);
+		}
+		mem_row(out, "heap objects in the snapshot", s->totals.reachable_bytes + s->totals.unreachable_bytes, TRUE, rss);
+		for (guint k = 0; k < s->mem->len; k++) {
+			const hw_report_mem *m = &g_array_index(s->mem, hw_report_mem, k);
+			if (!hw_report_mem_is_rss_part(m->key))
+				mem_row(out, m->key, m->value, hw_report_mem_is_bytes(m->key), rss);
+		}
+		fputc('\n', out);
 	}
-	fprintf(out, "| what | bytes | of RSS |\n|---|--:|--:|\n| heap objects in the snapshot | %s | ",
-	        bytes(a, s->totals.reachable_bytes + s->totals.unreachable_bytes));
-	if (rss)
-		fprintf(out, "%.1f%%", 100.0 * (double)(s->totals.reachable_bytes + s->totals.unreachable_bytes) / (double)rss);
-	fputs(" |\n", out);
-	for (guint k = 0; k < s->mem->len; k++) {
-		const hw_report_mem *m = &g_array_index(s->mem, hw_report_mem, k);
-		fputs("| ", out);
-		md_code(out, m->key);
-		fprintf(out, " | %s | ", bytes(a, m->value));
-		if (rss)
-			fprintf(out, "%.1f%%", 100.0 * (double)m->value / (double)rss);
-		fputs(" |\n", out);
+	for (guint k = 0; k < s->notes->len; k++) {
+		md_text(out, g_ptr_array_index(s->notes, k));
+		fputs("\n\n", out);
 	}
-	fputc('\n', out);
 }
 
 void hw_report_write_md(const hw_report *r, FILE *out)

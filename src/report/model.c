@@ -2,8 +2,8 @@
  *
  * The expensive part of a snapshot (graph, dominator tree, path index) is released by the
  * caller after hw_report_add_snapshot(); what stays is small: totals, memory metadata, one row
- * per type, the leak summary, and for the last snapshot the top of the dominator tree. Types
- * are matched across snapshots by name, because type ids are per file.
+ * per type, the leak summary, and for the last snapshot the top of the dominator tree and the
+ * goroutine groups. Types are matched across snapshots by name, because type ids are per file.
  */
 #include "report.h"
 
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cli/heap.h"
-#include "histogram.h"
 
 static void snapshot_free(gpointer p)
 {
@@ -21,6 +20,7 @@ static void snapshot_free(gpointer p)
 	for (guint i = 0; i < s->mem->len; i++)
 		g_free(g_array_index(s->mem, hw_report_mem, i).key);
 	g_array_unref(s->mem);
+	g_ptr_array_unref(s->notes);
 	g_free(s->path);
 	g_free(s->damage);
 	g_free(s);
@@ -32,7 +32,7 @@ static void type_free(gpointer p)
 
 	g_free(t->name);
 	g_free(t->count);
-	g_free(t->retained);
+	g_free(t->bytes);
 	g_free(t);
 }
 
@@ -87,14 +87,20 @@ void hw_report_free(hw_report *r)
 	g_free(r);
 }
 
-/* The u64 mem.* entries; a key written twice keeps its last value, in its first place. */
-static GArray *read_mem(const hwd_reader *rd)
+/* The u64 mem.* entries (a key written twice keeps its last value, in its first place) and
+ * the string notes saying why some are missing. */
+static GArray *read_mem(const hwd_reader *rd, GPtrArray *notes)
 {
 	GArray *mem = g_array_new(FALSE, FALSE, sizeof(hw_report_mem));
 	hwd_meta_entry e;
 
 	for (uint64_t i = 0; hwd_reader_meta_entry(rd, i, &e) == 1; i++) {
-		if (e.type != HWD_META_U64 || e.key_len <= 4 || memcmp(e.key, "mem.", 4) != 0)
+		if (e.key_len <= 4 || memcmp(e.key, "mem.", 4) != 0)
+			continue;
+		if (e.type == HWD_META_STR && ((e.key_len == 8 && memcmp(e.key, "mem.note", 8) == 0) ||
+		                               (e.key_len == 12 && memcmp(e.key, "mem.rss.note", 12) == 0)))
+			g_ptr_array_add(notes, g_strndup(e.v.str.ptr, e.v.str.len));
+		if (e.type != HWD_META_U64)
 			continue;
 		guint k;
 		for (k = 0; k < mem->len; k++) {
@@ -119,53 +125,72 @@ static hw_report_snapshot *describe(const char *path, hw_domtree *d)
 	hw_report_snapshot *s = g_new0(hw_report_snapshot, 1);
 
 	s->path = g_strdup(path);
+	uint64_t t;
+	/* docs/format.md says i64; accept a u64 too (hwgen and early dumpers wrote one). */
 	if (hwd_reader_meta_i64(rd, "capture.time_ns", &s->time_ns) != 1)
-		s->time_ns = 0;
+		s->time_ns = hwd_reader_meta_u64(rd, "capture.time_ns", &t) == 1 && t <= INT64_MAX ? (int64_t)t : 0;
 	s->totals = hw_domtree_totals(d);
 	s->goroutines = hwd_reader_goroutine_count(rd);
 	s->damage = damage->partial ? g_strdup(damage->message) : NULL;
-	s->mem = read_mem(rd);
+	s->notes = g_ptr_array_new_with_free_func(g_free);
+	s->mem = read_mem(rd, s->notes);
 	return s;
 }
 
-/* Adds snapshot `k`'s histogram to the type table. Every type's arrays hold k+1 entries
- * afterwards: a type absent from a snapshot counts 0 there. */
+/* Adds snapshot `k`'s reachable objects per type to the type table: one pass over the
+ * objects, shallow bytes only (a retained size per type needs the outermost objects of each
+ * type, which costs more than the rest of the report at 10M objects; the findings and
+ * `heapwalk diff` give retained sizes). Every type's arrays hold k+1 entries afterwards: a
+ * type absent from a snapshot counts 0 there. */
 static gboolean add_types(hw_report *r, hw_domtree *d, guint k, GError **error)
 {
 	const hw_graph *g = hw_domtree_graph(d);
-	g_autoptr(GArray) rows = hw_histogram_compute(d, error);
+	uint32_t n = hw_graph_n_objects(g), n_types = hw_graph_n_types(g);
+	g_autofree uint64_t *count = g_try_new0(uint64_t, (gsize)n_types + 1);
+	g_autofree uint64_t *bytes = g_try_new0(uint64_t, (gsize)n_types + 1);
 	GHashTableIter it;
 	gpointer value;
 
-	if (!rows)
+	if (!count || !bytes) {
+		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "out of memory for %" PRIu32 " types", n_types);
 		return FALSE;
+	}
+	for (uint32_t v = 0; v < n; v++) {
+		hwd_object o;
+		if (!hw_domtree_reachable(d, v))
+			continue;
+		o = hw_graph_object(g, v);
+		uint32_t t = o.type <= n_types ? o.type : 0;   /* an unknown id counts as unknown */
+		count[t]++;
+		bytes[t] += o.size;
+	}
 	g_hash_table_iter_init(&it, r->type_index);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		hw_report_type *t = value;
 		t->count = g_renew(uint64_t, t->count, k + 1);
-		t->retained = g_renew(uint64_t, t->retained, k + 1);
-		t->count[k] = t->retained[k] = 0;
+		t->bytes = g_renew(uint64_t, t->bytes, k + 1);
+		t->count[k] = t->bytes[k] = 0;
 	}
-	for (guint i = 0; i < rows->len; i++) {
-		const hw_histogram_row *row = &g_array_index(rows, hw_histogram_row, i);
+	for (uint32_t id = 0; id <= n_types; id++) {
 		uint32_t len;
-		const char *name = hw_graph_type_name(g, row->type, &len);
-		g_autofree char *key = g_strndup(name, len);
+		const char *name;
 		hw_report_type *t;
 
-		if (!row->count)
-			continue;   /* unreachable objects only */
+		if (!count[id])
+			continue;
+		name = hw_graph_type_name(g, id, &len);
+		g_autofree char *key = g_strndup(name, len);
 		t = g_hash_table_lookup(r->type_index, key);
 		if (!t) {
 			t = g_new0(hw_report_type, 1);
 			t->name = g_steal_pointer(&key);
 			t->count = g_new0(uint64_t, k + 1);
-			t->retained = g_new0(uint64_t, k + 1);
+			t->bytes = g_new0(uint64_t, k + 1);
 			g_hash_table_insert(r->type_index, t->name, t);
 		}
 		/* Two type ids with one name (a partial or foreign snapshot) add up. */
-		t->count[k] += row->count;
-		t->retained[k] += row->retained;
+		t->count[k] += count[id];
+		t->bytes[k] += bytes[id];
 	}
 	return TRUE;
 }
@@ -224,8 +249,8 @@ static gint by_growth(gconstpointer a, gconstpointer b, gpointer user)
 {
 	const hw_report_type *x = *(hw_report_type *const *)a, *y = *(hw_report_type *const *)b;
 	guint last = *(const guint *)user;
-	int64_t gx = (int64_t)x->retained[last] - (last ? (int64_t)x->retained[0] : 0);
-	int64_t gy = (int64_t)y->retained[last] - (last ? (int64_t)y->retained[0] : 0);
+	int64_t gx = (int64_t)x->bytes[last] - (last ? (int64_t)x->bytes[0] : 0);
+	int64_t gy = (int64_t)y->bytes[last] - (last ? (int64_t)y->bytes[0] : 0);
 
 	if (gx != gy)
 		return gx > gy ? -1 : 1;
@@ -250,7 +275,7 @@ void hw_report_finish(hw_report *r)
 	g_hash_table_iter_init(&it, r->type_index);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		hw_report_type *t = value;
-		if (last == 0 || t->retained[last] > t->retained[0]) {
+		if (last == 0 || t->bytes[last] > t->bytes[0]) {
 			g_hash_table_iter_steal(&it);
 			g_ptr_array_add(all, t);
 		}
@@ -325,6 +350,16 @@ char *hw_report_location(const hw_location *l)
 	if (!l->func[0])
 		return g_strdup_printf("%s:%" PRIu32, l->file, l->line);
 	return g_strdup_printf("%s (%s:%" PRIu32 ")", l->func, l->file, l->line);
+}
+
+gboolean hw_report_mem_is_rss_part(const char *key)
+{
+	return g_str_has_prefix(key, "mem.rss.");
+}
+
+gboolean hw_report_mem_is_bytes(const char *key)
+{
+	return !g_str_has_suffix(key, "_objects");
 }
 
 char *hw_report_snapshot_name(const hw_report_snapshot *s)

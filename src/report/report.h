@@ -2,7 +2,7 @@
  *
  * `heapwalk report SNAP... -o DIR` loads the snapshots of a series one at a time, oldest
  * first; while each is loaded, hw_report_add_snapshot() keeps what the report needs from it
- * (totals, the mem.* metadata, per-type retained bytes, the leak summary of findings.h and,
+ * (totals, the mem.* metadata, per-type counts and bytes, the leak summary of findings.h and,
  * for the last one, the top of its dominator tree), so the model holds a few KiB per snapshot
  * and never two graphs at once. hw_report_finish() then runs the leak detectors over the
  * series and ranks the types that grew. A baseline (baseline.c: last night's report.json)
@@ -35,7 +35,8 @@ G_BEGIN_DECLS
  * the memory is, little enough to read without scrolling (docs/report.md gives the reasons). */
 #define HW_REPORT_TOP_ROOTS 10      /* biggest children of the super-root */
 #define HW_REPORT_TOP_CHILDREN 3    /* under each, its biggest children */
-#define HW_REPORT_TOP_TYPES 8       /* types whose retained bytes grew most (or were largest) */
+#define HW_REPORT_TOP_TYPES 8       /* types whose bytes grew most (or were largest) */
+#define HW_REPORT_CHARTED_TYPES 5   /* of those, drawn in the growth chart */
 #define HW_REPORT_TOP_GOROUTINES 10 /* biggest goroutine groups */
 
 /* A mem.* metadata entry of a snapshot: memory as the runtime and the kernel count it. */
@@ -51,6 +52,7 @@ typedef struct hw_report_snapshot {
 	uint64_t goroutines;
 	char *damage;               /* NULL for a whole snapshot; what was lost otherwise */
 	GArray *mem;                /* of hw_report_mem: the u64 mem.* keys, in file order, once each */
+	GPtrArray *notes;           /* of char*: the mem.rss.note and mem.note strings (why numbers are missing) */
 } hw_report_snapshot;
 
 /* A node of the top of the last snapshot's dominator tree, in preorder. */
@@ -66,8 +68,7 @@ typedef struct hw_report_node {
 typedef struct hw_report_type {
 	char *name;                 /* "" for objects of unknown type */
 	uint64_t *count;            /* per snapshot */
-	uint64_t *retained;         /* per snapshot: retained bytes of the type's outermost objects
-	                             * (histogram.h: no double counting) */
+	uint64_t *bytes;            /* per snapshot: their shallow bytes */
 } hw_report_type;
 
 /* A finding of the baseline that the current series no longer shows. */
@@ -173,6 +174,11 @@ void hw_failon_evaluate(const hw_failon *f, hw_report *r);
 void hw_report_write_html(const hw_report *r, FILE *out);
 void hw_report_write_md(const hw_report *r, FILE *out);
 void hw_report_write_json(const hw_report *r, FILE *out);
+
+/* mem.rss.* keys split the resident set (they add up to mem.rss, docs/format.md). */
+gboolean hw_report_mem_is_rss_part(const char *key);
+/* Every mem.* key is bytes except the object counts runtime.MemStats names *_objects. */
+gboolean hw_report_mem_is_bytes(const char *key);
 
 /* Shared by the writers (model.c): a finding's retention path as one line per hop, the
  * root first ("global main.sessionCache (map[string]*main.Session)", ".payload ([]uint8)"). */

@@ -1,7 +1,7 @@
 /* gen-reader-seeds.c - writes the seed corpus of the reader fuzz target.
  *
  * Usage: gen-reader-seeds DIR. Writes small valid snapshots through the writer (every record
- * kind, tiny chunks, metadata of each type, contents, an empty one, compressed ones) and
+ * kind, allocation sites included, tiny chunks, metadata of each type, contents, an empty one, compressed ones) and
  * damaged copies of them (cut, bad CRC, huge length, newer version, trailing bytes, a
  * scrambled zstd frame behind a valid CRC). The output is committed
  * in tests/fuzz/corpus/reader/; rerun this only when the format changes.
@@ -50,6 +50,16 @@ static int write_tiny(const char *path, int contents, uint32_t chunk_bytes, int 
 	if (contents)
 		for (uint32_t i = 0; i < 12; i += 4)
 			hwd_writer_contents(w, i, "abcdefghijklmnopqrstuvwxyz", 3 + i);
+	/* allocation sites (1.2): two stacks over three frames, samples with a repeated object */
+	for (uint32_t i = 0; i < 3; i++) {
+		hwd_alloc_frame af = { 0x401000 + i, f.func, f.file, 10 + i };
+		hwd_writer_alloc_frame(w, &af);
+	}
+	hwd_writer_alloc_stack(w, &(hwd_alloc_stack){ 48, 0, 2 });
+	hwd_writer_alloc_stack(w, &(hwd_alloc_stack){ 16, 1, 2 });
+	for (uint32_t i = 0; i < 12; i += 2)
+		hwd_writer_alloc_sample(w, &(hwd_alloc_sample){ i - i % 4, i % 4 ? 1 : 0 });
+	hwd_writer_meta_u64(w, "memprof.rate", 1);
 	return hwd_writer_finish(w, NULL);
 }
 
@@ -163,6 +173,14 @@ int main(int argc, char **argv)
 	hwd_put_le64(c + obj + 32 + 24, 0x10); /* object 1 below object 0 */
 	recrc(c, obj);
 	if (spit(dir, "objects-unsorted.hwd", c, len))
+		return 1;
+	size_t smp;
+	if (!(smp = find_chunk(b, len, HWD_CHUNK_ALLOC_SAMPLES)))
+		return 1;
+	memcpy(c, b, len);
+	hwd_put_le32(c + smp + 32 + 8, 12); /* sample 1 names object 12 of 12 */
+	recrc(c, smp);
+	if (spit(dir, "alloc-sample-out-of-range.hwd", c, len))
 		return 1;
 	memcpy(c, b, len);
 	hwd_put_le32(c + edge + 32 + 4, 12); /* edge 0 names object 12 of 12 */

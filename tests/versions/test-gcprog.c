@@ -4,8 +4,9 @@
  * The oracle is brute force: each test builds the expected bit string directly (a pattern
  * written out count times), and separately encodes it as a program with the encoding the Go
  * linker and compiler use (cmd/internal/gcprog: literals of up to 127 bits, repeats with the
- * count as a uvarint, long repeats with the length as a uvarint too). Malformed programs must
- * fail with an error, never write outside the output. */
+ * count as a uvarint, long repeats with the length as a uvarint too). One program comes from
+ * the Go 1.22 compiler itself. Malformed programs must fail with an error, never write outside
+ * the output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +167,45 @@ static void test_random(void **state)
 	g_rand_free(r);
 }
 
+/* A program the Go 1.22.12 compiler emitted (GCData of this type, read from the executable):
+ *   type inner struct { x int; y *int; z string }
+ *   type P struct { a *int; b [3]int; c [9000]inner; d map[int]int;
+ *                   e [5000]struct{ p *int; q [3]int }; f []byte }
+ * The expected mask is laid out here from the Go struct layout rules, word by word. */
+static void test_compiler_program(void **state)
+{
+	(void)state;
+	static const guint8 code[] = { 0x08, 0x61, 0x84, 0xa7, 0x46, 0x05, 0x03, 0x84, 0x87, 0x27,
+	                               0x01, 0x01, 0x00 };
+	GArray *want = g_array_new(FALSE, FALSE, sizeof(gboolean));
+	const gboolean T = TRUE, F = FALSE;
+	g_array_append_val(want, T);                         /* a */
+	for (int i = 0; i < 3; i++)
+		g_array_append_val(want, F);                 /* b */
+	for (int i = 0; i < 9000; i++) {                     /* c[i]: x, y, z.ptr, z.len */
+		g_array_append_val(want, F);
+		g_array_append_val(want, T);
+		g_array_append_val(want, T);
+		g_array_append_val(want, F);
+	}
+	g_array_append_val(want, T);                         /* d */
+	for (int i = 0; i < 5000; i++) {                     /* e[i]: p, q[3] */
+		g_array_append_val(want, T);
+		for (int k = 0; k < 3; k++)
+			g_array_append_val(want, F);
+	}
+	g_array_append_val(want, T);                         /* f.ptr: PtrBytes ends here */
+	guint8 *out = g_malloc0(want->len / 8 + 1);
+	uint64_t emitted = 0;
+	GError *err = NULL;
+	assert_true(gr_gcprog_run(code, sizeof code, out, 0, want->len, &emitted, &err));
+	assert_int_equal(emitted, want->len);
+	for (guint i = 0; i < want->len; i++)
+		assert_int_equal((out[i / 8] >> (i % 8)) & 1, g_array_index(want, gboolean, i));
+	g_free(out);
+	g_array_free(want, TRUE);
+}
+
 /* Runs a malformed program: it must fail with a GR_ERROR_CORRUPT error. */
 static void expect_corrupt(const guint8 *code, size_t len, uint64_t max_bits)
 {
@@ -268,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_pointer_array),
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_compiler_program),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_type_with_program),
 	};

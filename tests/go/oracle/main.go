@@ -108,6 +108,9 @@ func run(dumpPath, exePath, listingPath, retainedSym, volatilePath string, check
 		if exe, err = OpenExe(exePath); err != nil {
 			return err
 		}
+		if err = exe.Relocate(d); err != nil {
+			return fmt.Errorf("%s: %w", exePath, err)
+		}
 	}
 	gt, _ := greenTea(d.GoVersion)
 	s := summary{GoVersion: d.GoVersion, GreenTea: gt, Records: st.Records, BogusRecords: st.Bogus,

@@ -145,17 +145,28 @@ func VolatileWords(d *Dump, g *Graph, exe *Exe, exePath string) ([]volatileWord,
 	if err != nil {
 		return nil, err
 	}
+	// Not every release has every field (Go 1.22 has no m.allpSnapshot, p.timers.heap or
+	// timer.ts, p.oldm is new in 1.26): a field the runtime lacks is one it cannot write.
 	off := map[string]uint64{}
 	for _, f := range []string{"runtime.g m", "runtime.m curg", "runtime.m allpSnapshot", "runtime.p oldm",
-		"runtime.p timers.heap", "runtime.timer ts", "runtime.scavengerState timer"} {
+		"runtime.p timers.heap", "runtime.p timers", "runtime.timer ts", "runtime.scavengerState timer"} {
 		typ, path, _ := strings.Cut(f, " ")
-		if off[typ+"."+path], err = sf.offset(typ, path); err != nil {
-			return nil, err
+		if o, err := sf.offset(typ, path); err == nil {
+			off[typ+"."+path] = o
 		}
 	}
 	mem := memory{d, g}
 	var out []volatileWord
-	add := func(base uint64, field string) { out = append(out, volatileWord{base + off[field], field}) }
+	add := func(base uint64, field string) {
+		if o, ok := off[field]; ok {
+			out = append(out, volatileWord{base + o, field})
+		}
+	}
+	// The timer heap: timerWhen{timer *timer; when int64} entries (1.23+), or []*timer (1.22).
+	heapField, stride := "runtime.p.timers.heap", uint64(16)
+	if _, ok := off[heapField]; !ok {
+		heapField, stride = "runtime.p.timers", 8
+	}
 	for _, gr := range d.Goroutines {
 		add(gr.G, "runtime.g.m")
 	}
@@ -181,11 +192,11 @@ func VolatileWords(d *Dump, g *Graph, exe *Exe, exePath string) ([]volatileWord,
 		add(p, "runtime.p.oldm")
 		// The timer heap's backing array: a slice, so its length word says how many entries
 		// were live at the dump; every entry of the array can be (re)written later.
-		heap, _ := mem.word(p + off["runtime.p.timers.heap"])
+		heap, _ := mem.word(p + off[heapField])
 		if j := g.find(heap); heap != 0 && j >= 0 {
 			o := g.Objects[j]
-			for e := uint64(0); e+16 <= o.Size; e += 16 { // timerWhen{timer *timer; when int64}
-				out = append(out, volatileWord{o.Addr + e, "runtime.p.timers.heap[]"})
+			for e := uint64(0); e+stride <= o.Size; e += stride {
+				out = append(out, volatileWord{o.Addr + e, heapField + "[]"})
 				if t, ok := word(o.Data, e); ok && t != 0 {
 					timers[t] = true
 				}

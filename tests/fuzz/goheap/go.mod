@@ -1,0 +1,3 @@
+module heapwalk/fuzzgoheap
+
+go 1.22
