@@ -31,6 +31,9 @@ struct hw_crashcatch {
 
 #define KEY(x) GINT_TO_POINTER((int)(x))
 
+/* How long a release waits for the threads to reach the group stop, in milliseconds. */
+#define RELEASE_WAIT_MS 5000
+
 hw_crashcatch *hw_crashcatch_new(void)
 {
 	hw_crashcatch *cc = g_new0(hw_crashcatch, 1);
@@ -249,38 +252,51 @@ gboolean hw_crashcatch_release(hw_crashcatch *cc, pid_t pid, GError **error)
 		            "cannot stop process %d: %s", (int)pid, g_strerror(e));
 		return FALSE;
 	}
-	/* Wait for each thread to report its group stop; threads born meanwhile join the set. */
+	/* Wait for each thread to report its group stop; threads born meanwhile join the set.
+	 * Polled (WNOHANG), not waited for one by one: a dying group's leader is reported only
+	 * after its other threads, so a blocking wait on it could hang. Bounded: a thread that
+	 * never stops (stuck in the kernel) is detached as it is after RELEASE_WAIT_MS. */
 	g_autoptr(GHashTable) settled = g_hash_table_new(g_direct_hash, g_direct_equal);
-	for (;;) {
+	for (int waited = 0; waited < RELEASE_WAIT_MS;) {
 		g_autoptr(GArray) tids = tasks_of(cc, pid);
-		pid_t next = 0;
-		for (guint i = 0; i < tids->len && !next; i++) {
+		gboolean pending = FALSE, progress = FALSE;
+		for (guint i = 0; i < tids->len; i++) {
 			pid_t t = g_array_index(tids, pid_t, i);
-			if (t != held_tid && !g_hash_table_contains(settled, KEY(t)))
-				next = t;
+			int st;
+			if (t == held_tid || g_hash_table_contains(settled, KEY(t)))
+				continue;
+			pending = TRUE;
+			pid_t r = waitpid(t, &st, __WALL | WNOHANG);
+			if (r == 0)
+				continue;
+			progress = TRUE;
+			if (r != t || WIFEXITED(st) || WIFSIGNALED(st)) {
+				g_hash_table_remove(cc->tasks, KEY(t));
+				continue;
+			}
+			int event = st >> 16, sig = WSTOPSIG(st);
+			if (event == PTRACE_EVENT_STOP && is_job_control(sig)) {
+				g_hash_table_add(settled, KEY(t));
+			} else if (event == PTRACE_EVENT_CLONE) {
+				unsigned long child;
+				if (ptrace(PTRACE_GETEVENTMSG, t, NULL, &child) == 0)
+					g_hash_table_insert(cc->tasks, KEY(child), KEY(pid));
+				ptrace(PTRACE_CONT, t, NULL, NULL);
+			} else if (event == 0 && sig != SIGSTOP && hw_crashcatch_is_fatal(pid, sig)) {
+				/* A second thread dying: the held signal will end the process anyway. */
+				g_hash_table_add(settled, KEY(t));
+			} else {
+				/* A signal on its way (our SIGSTOP among them: delivering it starts the
+				 * group stop), or a new thread's first stop: let it go on. */
+				ptrace(PTRACE_CONT, t, NULL, (void *)(long)(event == 0 ? sig : 0));
+			}
 		}
-		if (!next)
+		if (!pending)
 			break;
-		int st;
-		pid_t w = waitpid(next, &st, __WALL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w != next || WIFEXITED(st) || WIFSIGNALED(st)) {
-			g_hash_table_remove(cc->tasks, KEY(next));
-			continue;
-		}
-		int event = st >> 16, sig = WSTOPSIG(st);
-		if (event == PTRACE_EVENT_STOP && is_job_control(sig)) {
-			g_hash_table_add(settled, KEY(next));
-		} else if (event == PTRACE_EVENT_CLONE) {
-			unsigned long child;
-			if (ptrace(PTRACE_GETEVENTMSG, next, NULL, &child) == 0)
-				g_hash_table_insert(cc->tasks, KEY(child), KEY(pid));
-			ptrace(PTRACE_CONT, next, NULL, NULL);
-		} else {
-			/* A signal on its way (our SIGSTOP among them: delivering it starts the group
-			 * stop), or a new thread's first stop: let it go on; its group stop follows. */
-			ptrace(PTRACE_CONT, next, NULL, (void *)(long)(event == 0 ? sig : 0));
+		if (!progress) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+			waited++;
 		}
 	}
 	g_autoptr(GArray) tids = tasks_of(cc, pid);

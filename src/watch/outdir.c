@@ -111,9 +111,16 @@ char *hw_outdir_next(hw_outdir *d, const char *prefix, pid_t pid, const char *re
 	for (char *p = clean; *p; p++)
 		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
 			*p = '_';
-	d->made++;
-	g_autofree char *name = g_strdup_printf("%s-%d-%03u-%s.%s", clean, (int)pid, d->made, reason, ext);
-	return g_build_filename(d->dir, name, NULL);
+	/* SEQ goes past names already taken (an earlier run, a reused pid): never overwrite. */
+	for (guint seq = d->made + 1;; seq++) {
+		g_autofree char *name = g_strdup_printf("%s-%d-%03u-%s.%s", clean, (int)pid, seq, reason, ext);
+		char *path = g_build_filename(d->dir, name, NULL);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+			d->made++;
+			return path;
+		}
+		g_free(path);
+	}
 }
 
 gboolean hw_outdir_commit(hw_outdir *d, const char *path, GPtrArray *removed)

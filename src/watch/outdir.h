@@ -10,7 +10,8 @@
  * and a full disk leaves none behind; temporary names start with '.' and are not managed.
  *
  * Names: PREFIX-PID-SEQ-REASON.hwd, SEQ counting the captures of this watcher from 1 (three
- * digits at least), so that a name sorts with its series.
+ * digits at least), so that a name sorts with its series; a name already in the directory
+ * is skipped (SEQ goes on), so nothing is ever overwritten.
  */
 #ifndef HW_WATCH_OUTDIR_H
 #define HW_WATCH_OUTDIR_H

@@ -170,8 +170,8 @@ static GByteArray *all_records_dump(void)
 	str(tail, "main.alloc"); str(tail, "/src/main.go"); uv(tail, 12);
 	str(tail, "main.main"); str(tail, "/src/main.go"); uv(tail, 30);
 	uv(tail, 1); uv(tail, 0);
-	uv(tail, 17);   /* alloc sample */
-	uv(tail, HDROBJ); uv(tail, 0x600000);
+	uv(tail, 17);   /* alloc sample: the allocation's address (past the header), as the runtime writes */
+	uv(tail, HDROBJ + 8); uv(tail, 0x600000);
 	/* Spliced into the reference right before its Data record (tag 12, then DATA as a varint:
 	 * bytes found nowhere else in the file), i.e. after the goroutine and the OS thread. */
 	static const guint8 data_rec[] = { 12, 0x80, 0x80, 0xc0, 0x02 };
@@ -383,8 +383,9 @@ static void test_all_records(void **state)
 	assert_int_equal(d->itabs, 1);
 	assert_int_equal(d->finalizers->len, 2);
 	assert_int_equal(d->other_roots->len, 1);
-	assert_int_equal(d->memprof_buckets, 1);
-	assert_int_equal(d->alloc_samples, 1);
+	assert_int_equal(d->buckets->len, 1);
+	assert_int_equal(g_array_index(d->buckets, hw_ghd_bucket, 0).size, 1024);
+	assert_int_equal(d->alloc_samples->len, 1);
 
 	g_autofree char *dir = NULL;
 	g_autofree char *dump = write_temp(b, &dir);
@@ -411,6 +412,20 @@ static void test_all_records(void **state)
 	assert_int_equal(panic_arg, 1);
 	assert_int_equal(queued, 1);
 	assert_int_equal(other, 1);
+	/* the MemProf bucket and the AllocSample as allocation sites */
+	assert_int_equal(hwd_reader_alloc_stack_count(r), 1);
+	assert_int_equal(hwd_reader_alloc_sample_count(r), 1);
+	hwd_alloc_stack st = hwd_reader_alloc_stack(r, 0);
+	assert_int_equal(st.size, 1024);
+	assert_int_equal(st.nframes, 2);
+	hwd_alloc_frame f0 = hwd_reader_alloc_frame(r, st.first_frame), f1 = hwd_reader_alloc_frame(r, st.first_frame + 1);
+	assert_string_equal(string_of(r, f0.func), "main.alloc");
+	assert_string_equal(string_of(r, f0.file), "/src/main.go");
+	assert_int_equal(f0.line, 12);
+	assert_string_equal(string_of(r, f1.func), "main.main");
+	assert_int_equal(f1.line, 30);
+	hwd_alloc_sample smp = hwd_reader_alloc_sample(r, 0);
+	assert_int_equal(hwd_reader_object(r, smp.object).addr, HDROBJ + 8); /* past its malloc header */
 	hwd_reader_close(r);
 	g_unlink(snap);
 	g_unlink(dump);

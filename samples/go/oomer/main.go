@@ -7,8 +7,10 @@
 // line per 16 MiB so a test can see how far it got.
 //
 // With HEAPWALK_OOMER_AS=N (bytes) it first limits its own address space to N, so the Go
-// runtime's next heap growth fails and the program dies of `fatal error: runtime: out of
-// memory`; under GOTRACEBACK=crash that death is a SIGABRT, the --on-crash case.
+// runtime's next heap growth fails and the program dies of `fatal error: out of memory` (or
+// `runtime: out of memory`, depending on where the growth fails); under GOTRACEBACK=crash
+// that death is a SIGABRT, the --on-crash case. The runtime reserves address space well
+// beyond the heap: 2 GiB leaves room for a heap of several hundred MiB.
 package main
 
 import (
