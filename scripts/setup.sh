@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 heapwalk_check_go
 heapwalk_install_deps
 heapwalk_build build
-exec sh scripts/demo.sh build
+exec bash scripts/demo.sh build

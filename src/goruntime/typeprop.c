@@ -408,7 +408,8 @@ static void shape_word(void *user, uint64_t off)
 	c->bits[off / 64] |= (guint8)(1u << ((off / 8) % 8));
 }
 
-/* The untyped objects: named by size and pointer shape (the span's heap bits, if any). */
+/* The untyped objects: named by size and pointer shape (the span's heap bits, or the walk's
+ * ptr_words, for small objects without a malloc header). */
 static gboolean name_untyped(gr_walk *w, gr_typing *t, GError **error)
 {
 	gr_spans *ss = &w->pause->spans;
@@ -421,22 +422,27 @@ static gboolean name_untyped(gr_walk *w, gr_typing *t, GError **error)
 			if (t->source[k])
 				continue;
 			uint64_t size = obj_size(w, k);
-			if (!gr_span_noscan(s) && gr_span_sizeclass(s) != 0 && !gr_span_has_header(s, w->L) && !bits) {
-				gr_heapbits_range(s->start, s->npages, w->L->greentea && s->elemsize >= 16, &bits_addr,
-				                  &bits_len);
-				bits = g_malloc(bits_len);
-				if (!gr_mem_read(w->mem, bits_addr, bits, bits_len, "span heap bits", error)) {
-					g_free(bits);
-					return FALSE;
+			if (!gr_span_noscan(s) && gr_span_sizeclass(s) != 0 && !gr_span_has_header(s, w->L) && !shape) {
+				if (!w->ptr_words) {
+					gr_heapbits_range(s->start, s->npages, w->L->greentea && s->elemsize >= 16, &bits_addr,
+					                  &bits_len);
+					bits = g_malloc(bits_len);
+					if (!gr_mem_read(w->mem, bits_addr, bits, bits_len, "span heap bits", error)) {
+						g_free(bits);
+						return FALSE;
+					}
 				}
 				shape = g_malloc(s->elemsize / 64 + 1);
 			}
-			if (bits) {
+			if (shape) {
 				memset(shape, 0, s->elemsize / 64 + 1);
 				shape_ctx c = { shape };
-				gr_heapbits_object(bits, bits_len, w->objects.slot[k] - s->start, s->elemsize, shape_word, &c);
+				if (bits)
+					gr_heapbits_object(bits, bits_len, w->objects.slot[k] - s->start, s->elemsize, shape_word, &c);
+				else
+					w->ptr_words(w->ptr_words_ctx, k, shape_word, &c);
 			}
-			t->name[k] = gr_type_shape_name(t->strings, size, bits ? shape : NULL);
+			t->name[k] = gr_type_shape_name(t->strings, size, shape);
 			t->source[k] = GR_TSRC_SIZECLASS;
 		}
 		g_free(bits);

@@ -97,6 +97,11 @@ typedef struct gr_walk {
 	int64_t now_mono_ns;        /* CLOCK_MONOTONIC at capture, -1 unknown (cores) */
 	hwd_writer *w;
 	const struct gr_typing *typing;  /* object types and edge labels (typeprop.h), or NULL */
+	/* The pointer words of object k (offsets from its slot), which typeprop.c reads to name a
+	 * small untyped object without a malloc header by its shape. NULL: the span's heap bits,
+	 * read through mem (a capture); an import, which has no heap bits, gives its own. */
+	void (*ptr_words)(void *ctx, uint32_t k, void (*word)(void *user, uint64_t off), void *user);
+	void *ptr_words_ctx;
 	gr_walk_stats st;
 } gr_walk;
 

@@ -11,11 +11,17 @@
  *    records, finalizers (function, and what the finalized object points to, not the object
  *    itself, which stays collectable), queued finalizers (function, object, types), and the
  *    dump's "other roots";
- *  - types: with the executable, a header object is typed by its malloc header's abi.Type
- *    (read from the executable, or from the dump's own heap for runtime-made types), the rest
- *    by size class, as the live dumper does; a large object's type (mspan.largeType) is not
- *    in the dump, so large objects are typed by size. Without the executable, header objects
- *    whose type the dump lists (Type records: the types of itabs) get that name.
+ *  - types and edge labels: with the executable, the live dumper's own typing pass
+ *    (goruntime/typeprop.h) runs over the dump: the objects become a gr_walk's object index
+ *    (one span per object, carrying its slot size, malloc header, large and noscan bits),
+ *    memory is the dump's object contents (malloc headers included) and data/bss over the
+ *    executable, globals come from its DWARF, and the pointer shape of untyped small objects
+ *    from the dump's field lists (there are no heap bits). What the dump lacks is
+ *    mspan.largeType: large objects get no runtime type, only what propagation or the size
+ *    fallback gives them (import.large_objects_typed_by_size counts those left to size).
+ *    Without the executable there are no types to read: header objects whose type the dump
+ *    lists (Type records: the types of itabs) get that name, the rest a size class name, and
+ *    edges have no labels.
  * The executable also gives frames file:line and inlined callers (pclntab), goroutines their
  * creation site, and the Go build identity; it must be the program that wrote the dump (its
  * .data address and Go version are checked against the dump's).
@@ -30,6 +36,7 @@
 #include "debuginfo/elfinfo.h"
 #include "debuginfo/pclntab.h"
 #include "goruntime/layout.h"
+#include "goruntime/typeprop.h"
 #include "goruntime/types.h"
 #include "hwd.h"
 #include "import/goheapdump-objects.h"
@@ -53,6 +60,10 @@ typedef struct importer {
 	hw_ghd_objects objs;
 	exe_info x;
 	gboolean have_exe;
+	gr_mem mem;                    /* process_read over this importer (with the executable) */
+	gr_pause pause;                /* its spans: one per object (typing_build) */
+	gr_walk walk;                  /* what the typing pass reads; walk.objects numbers like objs */
+	gr_typing typing;              /* built when have_exe */
 	hwd_writer *w;
 	GHashTable *sizeclass_types;   /* (elemsize << 2 | large << 1 | noscan) -> type id */
 	GHashTable *dump_types;        /* Type record address -> hw_ghd_type* (without --exe) */
@@ -70,12 +81,14 @@ static gboolean copy_from(const hw_goheapdump *d, const hw_ghd_memory *m, guint6
 	return TRUE;
 }
 
+/* Reads the dumped process's memory; the object index (walk.objects, which unlike
+ * hw_ghd_objects_find accepts malloc header words) must be built. */
 static gboolean process_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	importer *im = ctx;
 	const hw_goheapdump *d = im->d;
-	guint32 k = hw_ghd_objects_find(&im->objs, addr);
-	if (k != HW_GHD_NO_OBJECT)
+	guint32 k = gr_objects_find(&im->walk.objects, &im->pause.spans, addr);
+	if (k != GR_NO_OBJECT)
 		return copy_from(d, &g_array_index(d->objects, hw_ghd_memory, im->objs.v[k].rec), addr, buf, len);
 	if ((d->has_data && copy_from(d, &d->data_seg, addr, buf, len)) ||
 	    (d->has_bss && copy_from(d, &d->bss_seg, addr, buf, len)))
@@ -147,25 +160,7 @@ static gboolean exe_open(importer *im, const char *path, GError **error)
 
 /* ---- types ------------------------------------------------------------------------- */
 
-/* The snapshot kind of a decoded Go type (abi.Kind numbering, reflect.Kind's). */
-static hwd_type_kind type_kind(const gr_type_info *ti)
-{
-	if (g_str_has_prefix(ti->name, "map.") || g_str_has_prefix(ti->name, "noalg.map."))
-		return HWD_TYPE_MAP;   /* the runtime's map internals (groups, tables) */
-	switch (ti->kind) {
-	case 17: case 23: return HWD_TYPE_SLICE_ARRAY;   /* Array, Slice */
-	case 18: return HWD_TYPE_CHAN;
-	case 19: return HWD_TYPE_CLOSURE;                /* Func */
-	case 20: return HWD_TYPE_INTERFACE;
-	case 21: return HWD_TYPE_MAP;
-	case 22: case 26: return HWD_TYPE_POINTER;       /* Pointer, UnsafePointer */
-	case 24: return HWD_TYPE_STRING;
-	case 25: return g_str_has_prefix(ti->name, "runtime.") ? HWD_TYPE_RUNTIME : HWD_TYPE_STRUCT;
-	default: return ti->kind >= 1 && ti->kind <= 16 ? HWD_TYPE_SCALAR : HWD_TYPE_UNKNOWN;
-	}
-}
-
-/* An untyped object's type, named like the live dumper's: by size class and pointer shape. */
+/* Without the executable: an object's type by size class. */
 static uint32_t sizeclass_type(importer *im, guint64 elemsize, gboolean large, gboolean noscan)
 {
 	guint64 key = elemsize << 2 | (guint64)large << 1 | (guint64)noscan;
@@ -180,17 +175,10 @@ static uint32_t sizeclass_type(importer *im, guint64 elemsize, gboolean large, g
 	return t;
 }
 
-/* The type named by a header object's malloc header word, or 0 when it cannot be decoded. */
+/* Without the executable: the type the dump's Type records give a header object's malloc
+ * header word, or 0. */
 static uint32_t header_type(importer *im, guint64 taddr)
 {
-	if (im->have_exe) {
-		gr_type_info *ti = taddr ? gr_types_get(im->x.types, taddr, NULL) : NULL;
-		if (!ti)
-			return 0;
-		if (ti->snapshot_id == 0)
-			ti->snapshot_id = hwd_writer_type(im->w, ti->name, ti->size, type_kind(ti));
-		return ti->snapshot_id;
-	}
 	const hw_ghd_type *t = g_hash_table_lookup(im->dump_types, &taddr);
 	if (!t)
 		return 0;
@@ -198,6 +186,7 @@ static uint32_t header_type(importer *im, guint64 taddr)
 	return hwd_writer_type(im->w, name, t->size, HWD_TYPE_UNKNOWN);
 }
 
+/* Without the executable: an object's type. */
 static uint32_t object_type(importer *im, const hw_ghd_object *o, const hw_ghd_memory *r)
 {
 	gboolean noscan = r->fields.n == 0;
@@ -215,6 +204,72 @@ static uint32_t object_type(importer *im, const hw_ghd_object *o, const hw_ghd_m
 	gboolean large = r->len > 32768 || (r->len > 512 && !noscan);
 	im->large_pointerful += large && !noscan;
 	return sizeclass_type(im, r->len, large, noscan);
+}
+
+static void dump_ptr_words(void *ctx, uint32_t k, void (*word)(void *user, uint64_t off), void *user)
+{
+	importer *im = ctx;
+	hw_goheapdump_fields(im->d, g_array_index(im->d->objects, hw_ghd_memory, im->objs.v[k].rec).fields, word, user);
+}
+
+/* With the executable: the object index the typing pass and process_read need, over one span
+ * per object that says what decided the runtime's typing of it — its slot size, whether it
+ * has a malloc header (goheapdump-objects.h), is large (span class 0: a pointerful object
+ * over the header threshold without one, or any over 32 KiB) or noscan (no pointer fields). */
+static gboolean build_index(importer *im, GError **error)
+{
+	gr_spans *ss = &im->pause.spans;
+	gsize n = im->objs.n;
+	ss->v = g_new0(gr_span, n ? n : 1);
+	ss->bits = g_malloc(2 * n + 1);
+	memset(ss->bits, 1, 2 * n + 1);   /* each span's one slot: allocated, published */
+	ss->bits_len = 2 * n;
+	ss->n = n;
+	for (gsize k = 0; k < n; k++) {
+		const hw_ghd_object *o = &im->objs.v[k];
+		const hw_ghd_memory *r = &g_array_index(im->d->objects, hw_ghd_memory, o->rec);
+		gr_span *s = &ss->v[k];
+		gboolean noscan = r->fields.n == 0 && !o->header;
+		gboolean large = !o->header && (r->len > 32768 || (r->len > im->x.L.min_size_for_malloc_header && !noscan));
+		s->start = r->addr;
+		s->elemsize = r->len;
+		s->limit = r->addr + r->len;
+		s->npages = (r->len + GR_PAGE_SIZE - 1) / GR_PAGE_SIZE;
+		s->nelems = 1;
+		s->bits_off = 2 * k;
+		s->spanclass = (uint8_t)((large ? 0 : 1) << 1 | noscan);
+		/* The header rule of goheapdump-objects.c is the runtime's, which gr_span_has_header
+		 * states from the layout. */
+		g_assert(gr_span_has_header(s, &im->x.L) == (o->header != 0));
+	}
+	return gr_objects_build(ss, &im->walk.objects, error);
+}
+
+/* With the executable: types every object by the live dumper's typing pass (typeprop.h).
+ * Writes the types and the types.* metadata. */
+static gboolean typing_build(importer *im, GError **error)
+{
+	gr_walk *w = &im->walk;
+	w->mem = &im->mem;
+	w->L = &im->x.L;
+	w->pause = &im->pause;
+	w->types = im->x.types;
+	w->pcln = im->x.pcln;
+	w->dwarf = im->x.dwarf;
+	w->bias = im->x.bias;
+	w->now_mono_ns = -1;
+	w->w = im->w;
+	w->ptr_words = dump_ptr_words;
+	w->ptr_words_ctx = im;
+	if (!gr_typing_build(w, im->x.types_base, &im->typing, error))
+		return FALSE;
+	w->typing = &im->typing;
+	for (gsize k = 0; k < im->objs.n; k++) {
+		const gr_span *s = &im->pause.spans.v[k];
+		im->large_pointerful += gr_span_sizeclass(s) == 0 && !gr_span_noscan(s) &&
+		                        im->typing.source[k] == GR_TSRC_SIZECLASS;
+	}
+	return TRUE;
 }
 
 /* ---- writing ----------------------------------------------------------------------- */
@@ -235,7 +290,8 @@ static gboolean write_objects(importer *im, GError **error)
 	for (gsize k = 0; k < im->objs.n; k++) {
 		const hw_ghd_object *o = &im->objs.v[k];
 		const hw_ghd_memory *r = &g_array_index(im->d->objects, hw_ghd_memory, o->rec);
-		hwd_object ho = { o->addr, o->size, object_type(im, o, r), o->header ? HWD_OBJ_HAS_HEADER : 0 };
+		hwd_object ho = { o->addr, o->size, im->have_exe ? im->typing.type_id[k] : object_type(im, o, r),
+		                  o->header ? HWD_OBJ_HAS_HEADER : 0 };
 		if (!ho.type)
 			return check(im, -2, "type", error);
 		if (!check(im, hwd_writer_object(im->w, &ho), "object", error))
@@ -264,7 +320,8 @@ static void edge_field(void *user, guint64 off)
 		im->nonheap_words += v != 0;
 		return;
 	}
-	hwd_edge e = { c->from, to, 0, hwd_edge_info(HWD_EDGE_STRONG, off - c->header) };
+	uint32_t label = im->have_exe ? gr_typing_label(&im->walk, &im->typing, c->from, off - c->header) : 0;
+	hwd_edge e = { c->from, to, label, hwd_edge_info(HWD_EDGE_STRONG, off - c->header) };
 	c->rc = hwd_writer_edge(im->w, &e);
 	im->edges++;
 }
@@ -735,8 +792,10 @@ static gboolean run(importer *im, const hw_import_options *opt, hw_import_result
 		return FALSE;
 	}
 	if (im->have_exe) {
-		gr_mem mem = { process_read, im };
-		im->x.types = gr_types_new(&mem, &im->x.L.abi, im->x.types_base, im->x.types_end);
+		im->mem = (gr_mem){ process_read, im };
+		if (!build_index(im, error))
+			return FALSE;
+		im->x.types = gr_types_new(&im->mem, &im->x.L.abi, im->x.types_base, im->x.types_end);
 	} else {
 		for (guint i = 0; i < im->d->types->len; i++) {
 			hw_ghd_type *t = &g_array_index(im->d->types, hw_ghd_type, i);
@@ -750,7 +809,7 @@ static gboolean run(importer *im, const hw_import_options *opt, hw_import_result
 		g_set_error(error, HW_IMPORT_ERROR, HW_IMPORT_ERROR_IO, "%s: %s", opt->output, herr.message);
 		return FALSE;
 	}
-	if (!write_meta(im, opt, error) || !write_objects(im, error) || !write_edges(im, opt->contents, error) ||
+	if (!write_meta(im, opt, error) || (im->have_exe && !typing_build(im, error)) || !write_objects(im, error) || !write_edges(im, opt->contents, error) ||
 	    !write_roots(im, error) || !write_goroutines(im, error) || !write_threads(im, error) ||
 	    !write_alloc_sites(im, error) || !write_walk_meta(im, error)) {
 		hwd_writer_abort(im->w);
@@ -772,10 +831,11 @@ static gboolean run(importer *im, const hw_import_options *opt, hw_import_result
 	GString *note = g_string_new(NULL);
 	if (!im->have_exe)
 		g_string_append(note, "without --exe, objects are typed by size class (or by the dump's own Type records), "
-		                      "globals are not named after variables, and frames and goroutines have no file:line; ");
+		                      "edges have no field labels, globals are not named after variables, and frames and goroutines have no file:line; ");
 	if (im->large_pointerful)
 		g_string_append_printf(note, "%" G_GUINT64_FORMAT " large objects with pointers are typed by size only (the dump "
-		                       "does not carry their type); ", im->large_pointerful);
+		                       "does not carry their type, mspan.largeType, and no typed pointer reached them); ",
+		                       im->large_pointerful);
 	if (im->untyped_headers)
 		g_string_append_printf(note, "%" G_GUINT64_FORMAT " malloc headers name no readable type; ", im->untyped_headers);
 	if (note->len)
@@ -809,6 +869,9 @@ gboolean hw_import_go_heapdump(const hw_import_options *opt, hw_import_result *r
 			hwd_writer_abort(im.w);
 		g_hash_table_destroy(im.sizeclass_types);
 		g_hash_table_destroy(im.dump_types);
+		gr_typing_free(&im.typing);
+		gr_objects_clear(&im.walk.objects);
+		gr_pause_clear(&im.pause);
 		hw_ghd_objects_clear(&im.objs);
 		exe_clear(&im.x);
 	}

@@ -4,13 +4,17 @@
  * live `heapwalk dump --pid` of the same parked sample describe the same heap. This tool reads
  * both through the public dumpfmt reader and prints one JSON line: how many objects, edges and
  * global roots each has, how many are in only one of them, and for the objects in both, how
- * many differ in size, malloc-header flag, or type (name and kind). Objects the first snapshot
- * types by size class only ("large N B": the dump does not carry a large object's type) are
- * counted apart (`a_sizeclass_b_typed`). Differing edges whose source A's program reaches from
- * its own variables (global roots "main.*"), and differing global roots of those variables, are
- * counted apart (`edges_only_from_main`, `globals_only_main`): the rest is the runtime's own
- * state (scheduler, timers, goroutine records), which changes as soon as the process runs
- * again. It compares, it does not judge: the test decides.
+ * many differ in size, malloc-header flag, or type (name and kind), and for the edges in both,
+ * how many differ in label (`label_diff`). The one thing a heap dump lacks for typing is a
+ * large object's mspan.largeType, so A's objects that differ in type while A names them by
+ * size and pointer shape (kind sizeclass) without a malloc header and over 512 bytes — large
+ * objects — are counted apart (`a_large_untyped`), for the test to match against the import's
+ * own count of them (meta import.large_objects_typed_by_size); every other type difference is
+ * in `type_diff`. Differing edges whose source A's program reaches from its own variables
+ * (global roots "main.*"), and differing global roots of those variables, are counted apart
+ * (`edges_only_from_main`, `globals_only_main`, `label_diff_from_main`): the rest is the
+ * runtime's own state (scheduler, timers, goroutine records), which changes as soon as the
+ * process runs again. It compares, it does not judge: the test decides.
  *
  * Usage: compare-snapshots A.hwd B.hwd
  */
@@ -21,8 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Compared by (a, b, c); d is a payload compared when those match (an edge's label). */
 typedef struct triple {
-	uint64_t a, b, c;
+	uint64_t a, b, c, d;
 } triple;
 
 static int cmp_triple(const void *x, const void *y)
@@ -55,14 +60,26 @@ static triple *xcalloc(uint64_t n)
 	return t;
 }
 
-/* Edges as (from addr, offset, to addr), sorted. */
+/* A string's FNV-1a hash (labels are compared across snapshots by it). */
+static uint64_t string_hash(const hwd_reader *r, uint32_t id)
+{
+	uint32_t len = 0;
+	const char *s = id ? hwd_reader_string(r, id, &len) : NULL;
+	uint64_t h = 1469598103934665603ull;
+	for (uint32_t i = 0; s && i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Edges as (from addr, offset, to addr; label hash), sorted. */
 static triple *edges_of(const hwd_reader *r, uint64_t *n)
 {
 	*n = hwd_reader_edge_count(r);
 	triple *t = xcalloc(*n);
 	for (uint64_t k = 0; k < *n; k++) {
 		hwd_edge e = hwd_reader_edge(r, k);
-		t[k] = (triple){ hwd_reader_object(r, e.from).addr, hwd_edge_offset_of(&e), hwd_reader_object(r, e.to).addr };
+		t[k] = (triple){ hwd_reader_object(r, e.from).addr, hwd_edge_offset_of(&e), hwd_reader_object(r, e.to).addr,
+		                 string_hash(r, e.label) };
 	}
 	qsort(t, *n, sizeof *t, cmp_triple);
 	return t;
@@ -84,7 +101,7 @@ static triple *globals_of(const hwd_reader *r, uint64_t *n)
 	for (uint64_t k = 0; k < hwd_reader_root_count(r); k++) {
 		hwd_root x = hwd_reader_root(r, k);
 		if (x.kind == HWD_ROOT_GLOBAL)
-			t[(*n)++] = (triple){ x.addr, hwd_reader_object(r, x.object).addr, (uint64_t)main_root(r, &x) };
+			t[(*n)++] = (triple){ x.addr, hwd_reader_object(r, x.object).addr, (uint64_t)main_root(r, &x), 0 };
 	}
 	qsort(t, *n, sizeof *t, cmp_triple);
 	return t;
@@ -129,25 +146,39 @@ static unsigned char *reach_main(const hwd_reader *r)
 	return seen;
 }
 
+/* Whether entry t is of the program: with `user`, an edge whose source (first member, an
+ * address of ra) is marked in it; without, an entry whose third member is 1. */
+static int of_user(const hwd_reader *ra, const unsigned char *user, const triple *t)
+{
+	uint32_t src = user ? hwd_reader_find_object(ra, t->a) : HWD_NONE;
+	return user ? src != HWD_NONE && user[src] : t->c == 1;
+}
+
 /* Counts the entries only in a and only in b of two sorted arrays, and of those the ones of the
- * program: with `user`, edges whose source (first member, an address of ra) is marked in it;
- * without, entries whose third member is 1. Prints up to 5 of each. */
+ * program (of_user); of the entries in both, those whose payloads differ, and of those the
+ * program's. Prints up to 5 of each. */
 static void diff(const char *what, const hwd_reader *ra, const unsigned char *user, const triple *a, uint64_t na,
-                 const triple *b, uint64_t nb, uint64_t *only_a, uint64_t *only_b, uint64_t *in_user)
+                 const triple *b, uint64_t nb, uint64_t *only_a, uint64_t *only_b, uint64_t *in_user,
+                 uint64_t *payload, uint64_t *payload_user)
 {
 	uint64_t i = 0, j = 0;
-	*only_a = *only_b = *in_user = 0;
+	*only_a = *only_b = *in_user = *payload = *payload_user = 0;
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : cmp_triple(&a[i], &b[j]);
 		if (c == 0) {
+			if (a[i].d != b[j].d) {
+				*payload_user += of_user(ra, user, &a[i]);
+				if ((*payload)++ < 5)
+					fprintf(stderr, "%s with different labels: 0x%" PRIx64 " %" PRIu64 " 0x%" PRIx64 "\n", what,
+					        a[i].a, a[i].b, a[i].c);
+			}
 			i++;
 			j++;
 			continue;
 		}
 		const triple *t = c < 0 ? &a[i++] : &b[j++];
 		uint64_t *count = c < 0 ? only_a : only_b;
-		uint32_t src = user ? hwd_reader_find_object(ra, t->a) : HWD_NONE;
-		*in_user += user ? src != HWD_NONE && user[src] : t->c == 1;
+		*in_user += of_user(ra, user, t);
 		if ((*count)++ < 5)
 			fprintf(stderr, "%s only in %s: 0x%" PRIx64 " %" PRIu64 " 0x%" PRIx64 "\n", what, c < 0 ? "A" : "B",
 			        t->a, t->b, t->c);
@@ -169,7 +200,7 @@ int main(int argc, char **argv)
 	}
 	hwd_reader *a = open_or_die(argv[1]), *b = open_or_die(argv[2]);
 	uint64_t na = hwd_reader_object_count(a), nb = hwd_reader_object_count(b);
-	uint64_t only_a = 0, only_b = 0, size_diff = 0, header_diff = 0, type_diff = 0, sizeclass_typed = 0;
+	uint64_t only_a = 0, only_b = 0, size_diff = 0, header_diff = 0, type_diff = 0, large_untyped = 0;
 	uint64_t i = 0, j = 0;
 	while (i < na || j < nb) {
 		hwd_object oa = hwd_reader_object(a, (uint32_t)i), ob = hwd_reader_object(b, (uint32_t)j);
@@ -191,8 +222,10 @@ int main(int argc, char **argv)
 		if (!same_string(a, ta.name, b, tb.name) || ta.kind != tb.kind) {
 			uint32_t la = 0, lb = 0;
 			const char *sa = hwd_reader_string(a, ta.name, &la), *sb = hwd_reader_string(b, tb.name, &lb);
-			if (ta.kind == HWD_TYPE_SIZECLASS && la > 6 && memcmp(sa, "large ", 6) == 0) {
-				sizeclass_typed++;
+			if (ta.kind == HWD_TYPE_SIZECLASS && !(oa.flags & HWD_OBJ_HAS_HEADER) && oa.size > 512) {
+				if (large_untyped++ < 5)
+					fprintf(stderr, "large object 0x%" PRIx64 " untyped in A: %.*s, B %.*s\n", oa.addr, (int)la, sa,
+					        (int)lb, sb);
 			} else if (type_diff++ < 5) {
 				fprintf(stderr, "type of 0x%" PRIx64 ": A %.*s (kind %u), B %.*s (kind %u)\n", oa.addr, (int)la, sa,
 				        ta.kind, (int)lb, sb, tb.kind);
@@ -201,17 +234,19 @@ int main(int argc, char **argv)
 		i++;
 		j++;
 	}
-	uint64_t nea, neb, nga, ngb, e_only_a, e_only_b, g_only_a, g_only_b, e_user, g_user;
+	uint64_t nea, neb, nga, ngb, e_only_a, e_only_b, g_only_a, g_only_b, e_user, g_user, l_diff, l_user, g_pay, g_pay_user;
 	unsigned char *user = reach_main(a);
 	triple *ea = edges_of(a, &nea), *eb = edges_of(b, &neb);
 	triple *ga = globals_of(a, &nga), *gb = globals_of(b, &ngb);
-	diff("edge", a, user, ea, nea, eb, neb, &e_only_a, &e_only_b, &e_user);
-	diff("global root", a, NULL, ga, nga, gb, ngb, &g_only_a, &g_only_b, &g_user);
+	diff("edge", a, user, ea, nea, eb, neb, &e_only_a, &e_only_b, &e_user, &l_diff, &l_user);
+	diff("global root", a, NULL, ga, nga, gb, ngb, &g_only_a, &g_only_b, &g_user, &g_pay, &g_pay_user);
 	printf("{\"objects\":[%" PRIu64 ",%" PRIu64 "],\"objects_only\":[%" PRIu64 ",%" PRIu64 "],\"size_diff\":%" PRIu64
-	       ",\"header_diff\":%" PRIu64 ",\"type_diff\":%" PRIu64 ",\"a_sizeclass_b_typed\":%" PRIu64
-	       ",\"edges\":[%" PRIu64 ",%" PRIu64 "],\"edges_only\":[%" PRIu64 ",%" PRIu64 "],\"edges_only_from_main\":%" PRIu64 ",\"globals\":[%" PRIu64
+	       ",\"header_diff\":%" PRIu64 ",\"type_diff\":%" PRIu64 ",\"a_large_untyped\":%" PRIu64
+	       ",\"edges\":[%" PRIu64 ",%" PRIu64 "],\"edges_only\":[%" PRIu64 ",%" PRIu64 "],\"edges_only_from_main\":%" PRIu64
+	       ",\"label_diff\":%" PRIu64 ",\"label_diff_from_main\":%" PRIu64 ",\"globals\":[%" PRIu64
 	       ",%" PRIu64 "],\"globals_only\":[%" PRIu64 ",%" PRIu64 "],\"globals_only_main\":%" PRIu64 "}\n",
-	       na, nb, only_a, only_b, size_diff, header_diff, type_diff, sizeclass_typed, nea, neb, e_only_a, e_only_b, e_user,
+	       na, nb, only_a, only_b, size_diff, header_diff, type_diff, large_untyped, nea, neb, e_only_a, e_only_b, e_user,
+	       l_diff, l_user,
 	       nga, ngb, g_only_a, g_only_b, g_user);
 	free(user);
 	free(ea);

@@ -12,11 +12,15 @@ tests/go/run-integration.py, loaded from there so that both suites drive the sam
                   sample's goroutine expectations (creation site, wait reason) hold.
   noexe-SAMPLE    the same without --exe: objects, edges and global roots need no executable.
   live-SAMPLE     the import and a live `heapwalk dump --pid` of the parked sample: the same
-                  objects (address, size, malloc header, type), the same roots in the sample's
-                  variables (main.*) and the same edges from every object they reach. Other
-                  edges and roots may differ: the runtime's own state (a p's mcache and timers,
-                  a g's m, scheduler globals) changes as soon as the sample runs again after
-                  writing the dump.
+                  objects (address, size, malloc header, type: both run the typing pass of
+                  src/goruntime/typeprop.c), the same labels on every edge both have, the same
+                  roots in the sample's variables (main.*) and the same edges from every object
+                  they reach. Other edges and roots may differ: the runtime's own state (a p's
+                  mcache and timers, a g's m, scheduler globals) changes as soon as the sample
+                  runs again after writing the dump. The one typing input a dump lacks is a large
+                  object's mspan.largeType: the large objects the import leaves to the size
+                  fallback (its meta import.large_objects_typed_by_size) may differ in type, and
+                  must be exactly the objects that do (a_large_untyped); none other may.
   truncated       the cache sample's dump cut at 64 places (header, records, contents, just
                   before EOF): each import fails with exit status 1, an error naming a record and
                   an offset, and leaves no snapshot behind.
@@ -110,6 +114,11 @@ def case_live(args, name, workdir):
         check(c["objects_only"] == [0, 0] and c["size_diff"] == 0 and c["header_diff"] == 0,
               "%s: the import and the live capture differ in objects: %s\n%s" % (name, r.stdout.strip(), r.stderr))
         check(c["type_diff"] == 0, "%s: %d objects typed differently\n%s" % (name, c["type_diff"], r.stderr))
+        untyped = meta(args, snap).get("import.large_objects_typed_by_size")
+        check(c["a_large_untyped"] == untyped,
+              "%s: %d large objects differ in type, the import left %s without one (import.large_objects_typed_by_size)"
+              "\n%s" % (name, c["a_large_untyped"], untyped, r.stderr))
+        check(c["label_diff"] == 0, "%s: %d edges labelled differently\n%s" % (name, c["label_diff"], r.stderr))
         check(c["globals_only_main"] == 0, "%s: %d global roots of the sample's variables differ\n%s"
               % (name, c["globals_only_main"], r.stderr))
         check(c["edges_only_from_main"] == 0, "%s: %d edges differ among the objects the sample's variables reach\n%s"
