@@ -220,9 +220,8 @@ hw_site_summary *hw_allocsites_summarize(const hw_allocsites *s, const uint32_t 
 	return hw_site_acc_finish(a);
 }
 
-hw_site_summary *hw_allocsites_summarize_subtree(const hw_allocsites *s, hw_domtree *d, uint32_t root)
+void hw_site_acc_add_subtree(hw_site_acc *a, hw_domtree *d, uint32_t root)
 {
-	hw_site_acc *a = hw_site_acc_new(s);
 	uint32_t n = hw_graph_n_objects(hw_domtree_graph(d));
 	GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	g_array_append_val(stack, root);
@@ -235,6 +234,12 @@ hw_site_summary *hw_allocsites_summarize_subtree(const hw_allocsites *s, hw_domt
 		g_array_append_vals(stack, kids, count);
 	}
 	g_array_unref(stack);
+}
+
+hw_site_summary *hw_allocsites_summarize_subtree(const hw_allocsites *s, hw_domtree *d, uint32_t root)
+{
+	hw_site_acc *a = hw_site_acc_new(s);
+	hw_site_acc_add_subtree(a, d, root);
 	return hw_site_acc_finish(a);
 }
 

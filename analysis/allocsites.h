@@ -84,6 +84,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hw_site_summary, hw_site_summary_free)
 typedef struct hw_site_acc hw_site_acc;
 hw_site_acc *hw_site_acc_new(const hw_allocsites *s);
 void hw_site_acc_add(hw_site_acc *a, uint32_t object);
+/* Adds the objects `root` dominates (itself included; root may be the super-root). */
+void hw_site_acc_add_subtree(hw_site_acc *a, hw_domtree *d, uint32_t root);
 hw_site_summary *hw_site_acc_finish(hw_site_acc *a);
 
 /* Summary of a set of objects. */

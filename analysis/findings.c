@@ -169,6 +169,57 @@ void hw_finding_path_clear(hw_finding_path *p)
 	g_clear_pointer(&p->steps, g_array_unref);
 }
 
+hw_finding_sites hw_finding_sites_from(const hw_allocsites *s, const hw_site_summary *sum)
+{
+	hw_finding_sites out = { .sites = g_array_new(FALSE, FALSE, sizeof(hw_finding_site)) };
+	g_array_set_clear_func(out.sites, (GDestroyNotify)hw_location_clear);
+	if (!s || !sum) {
+		out.described = g_strdup("");
+		out.sampling = g_strdup("");
+		return out;
+	}
+	out.objects = sum->members;
+	out.sampled_objects = sum->sampled_members;
+	out.samples = sum->samples;
+	out.rate = hw_allocsites_rate(s);
+	for (uint32_t i = 0; i < sum->n_sites; i++) {
+		hw_site site = hw_allocsites_site(s, sum->sites[i].site);
+		hw_finding_site f = {
+			.at = { g_strndup(site.func, site.func_len), g_strndup(site.file, site.file_len), site.line },
+			.samples = sum->sites[i].samples, .bytes = sum->sites[i].bytes, .share = sum->sites[i].share,
+		};
+		g_array_append_val(out.sites, f);
+	}
+	out.described = hw_allocsites_describe(s, sum, 3);
+	/* No sampled object: nothing to describe, so no sampling to state either. */
+	out.sampling = out.described ? hw_allocsites_sampling(s, sum->samples) : g_strdup("");
+	if (!out.described)
+		out.described = g_strdup("");
+	return out;
+}
+
+hw_finding_sites hw_finding_sites_copy(const hw_finding_sites *x)
+{
+	hw_finding_sites out = *x;
+	out.sites = g_array_sized_new(FALSE, FALSE, sizeof(hw_finding_site), x->sites->len);
+	g_array_set_clear_func(out.sites, (GDestroyNotify)hw_location_clear);
+	for (guint i = 0; i < x->sites->len; i++) {
+		hw_finding_site f = g_array_index(x->sites, hw_finding_site, i);
+		f.at = hw_location_copy(&f.at);
+		g_array_append_val(out.sites, f);
+	}
+	out.described = g_strdup(x->described);
+	out.sampling = g_strdup(x->sampling);
+	return out;
+}
+
+void hw_finding_sites_clear(hw_finding_sites *x)
+{
+	g_clear_pointer(&x->sites, g_array_unref);
+	g_clear_pointer(&x->described, g_free);
+	g_clear_pointer(&x->sampling, g_free);
+}
+
 void hw_finding_free(hw_finding *f)
 {
 	if (!f)
@@ -182,6 +233,7 @@ void hw_finding_free(hw_finding *f)
 	hw_finding_path_clear(&f->path);
 	hw_location_clear(&f->look_at);
 	g_free(f->suggestion);
+	hw_finding_sites_clear(&f->sites);
 	switch (f->kind) {
 	case HW_FINDING_GOROUTINES:
 		g_free(f->u.goroutines.state);

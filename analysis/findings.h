@@ -29,6 +29,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "allocsites.h"
 #include "dominators.h"
 #include "paths.h"
 
@@ -135,6 +136,34 @@ typedef struct hw_finding_listeners {
 	uint64_t closure_retained; /* bytes retained through the elements (last snapshot) */
 } hw_finding_listeners;
 
+/* Where a finding's objects were allocated (allocsites.h), in the last snapshot: the objects
+ * its containers or accumulation point retain (their dominator subtrees). Shares come from the
+ * heap profiler's samples, so they are estimates unless the rate is 1: `sampling` says which,
+ * with the sample count, and must be shown wherever a share is. Without samples (a snapshot
+ * without allocation sites, a goroutine finding, a group none of whose objects was sampled)
+ * `sites` is empty and `described`, `sampling` are "". */
+typedef struct hw_finding_site {
+	hw_location at;          /* the site: first frame outside the runtime */
+	uint64_t samples;        /* sampled allocations of the finding's objects from here */
+	uint64_t bytes;          /* their bytes as the profiler counts them */
+	double share;            /* of the finding's estimated bytes, in [0, 1] */
+} hw_finding_site;
+
+typedef struct hw_finding_sites {
+	uint64_t objects;        /* objects summarised */
+	uint64_t sampled_objects; /* of which sampled */
+	uint64_t samples;        /* samples the shares come from */
+	uint64_t rate;           /* the profiler's rate, bytes per sample (1: every allocation; 0 unknown) */
+	GArray *sites;           /* hw_finding_site, largest share first; never NULL */
+	char *described;         /* "allocated at vault.go:41 main.fillVault (97%), ..." (3 sites) */
+	char *sampling;          /* "shares of 412 samples at 1 per 512 KiB: estimates" */
+} hw_finding_sites;
+
+/* From a summary of snapshot `s` (either may be NULL: no sites). */
+hw_finding_sites hw_finding_sites_from(const hw_allocsites *s, const hw_site_summary *sum);
+hw_finding_sites hw_finding_sites_copy(const hw_finding_sites *x);
+void hw_finding_sites_clear(hw_finding_sites *x);
+
 /* ---- a finding --------------------------------------------------------------------------- */
 
 typedef struct hw_finding {
@@ -163,6 +192,7 @@ typedef struct hw_finding {
 	hw_finding_path path;    /* from the root to the example */
 	hw_location look_at;     /* the source location to look at first (see docs/findings.md) */
 	char *suggestion;        /* one line */
+	hw_finding_sites sites;  /* where its objects were allocated (last snapshot) */
 
 	union {
 		hw_finding_goroutines goroutines;   /* kind == HW_FINDING_GOROUTINES */
@@ -214,9 +244,11 @@ void hw_leak_thresholds_init(hw_leak_thresholds *t);
 typedef struct hw_leak_summary hw_leak_summary;
 
 /* Summarises one snapshot. `d` and `p` must belong to the same graph, which must come from a
- * reader (goroutines and frames are read from it). The summary borrows nothing from them.
+ * reader (goroutines and frames are read from it). `sites`, built from that graph, adds the
+ * allocation sites of each group's objects; pass it for the last snapshot of a series (the
+ * one findings show), NULL for the others. The summary borrows nothing from them.
  * HW_ERROR_NOMEM on allocation failure. */
-hw_leak_summary *hw_leak_summary_compute(hw_domtree *d, const hw_path_index *p,
+hw_leak_summary *hw_leak_summary_compute(hw_domtree *d, const hw_path_index *p, const hw_allocsites *sites,
                                          const hw_leak_thresholds *t,
                                          hw_progress_fn progress, void *user, GError **error);
 void hw_leak_summary_free(hw_leak_summary *s);

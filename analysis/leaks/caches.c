@@ -37,6 +37,8 @@ static hw_finding *container_finding(const hw_container_group *c, hw_leak_summar
 	f->signature = g_strdup(c->signature);
 	f->path = hw_finding_path_copy(&c->path);
 	f->look_at = hw_location_copy(&c->look_at);
+	hw_finding_sites_clear(&f->sites);
+	f->sites = hw_finding_sites_copy(&c->sites);
 	return f;
 }
 
@@ -77,6 +79,8 @@ static void report_hotspot(const hw_hotspot *h, hw_leak_summary *const *series, 
 	f->signature = g_strdup(h->signature ? h->signature : "");
 	f->path = hw_finding_path_copy(&h->path);
 	f->look_at = hw_location_copy(&h->look_at);
+	hw_finding_sites_clear(&f->sites);
+	f->sites = hw_finding_sites_copy(&h->sites);
 	f->u.cache.container_type = g_strdup(h->type);
 	f->u.cache.entries = g_new(uint64_t, 1);
 	f->u.cache.entries[0] = h->entries;

@@ -29,6 +29,7 @@ typedef struct hw_container_group {
 	uint64_t listener_retained; /* retained by listener elements the collection alone holds */
 	hw_finding_path path;       /* to the example (largest retained) */
 	hw_location look_at;
+	hw_finding_sites sites;     /* of what the outermost members retain; empty unless asked */
 } hw_container_group;
 
 /* Single snapshot: a dominator holding at least cache_dominator_share of the heap, with its
@@ -42,6 +43,7 @@ typedef struct hw_hotspot {
 	uint64_t entries;           /* children of the accumulation point in the dominator tree */
 	hw_finding_path path;       /* to the accumulation point */
 	hw_location look_at;
+	hw_finding_sites sites;     /* of what the accumulation point retains; empty unless asked */
 } hw_hotspot;
 
 struct hw_leak_summary {

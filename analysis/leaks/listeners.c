@@ -28,6 +28,8 @@ static void report(const hw_container_group *c, hw_leak_summary *const *series, 
 	f->signature = g_strdup(c->signature);
 	f->path = hw_finding_path_copy(&c->path);
 	f->look_at = hw_location_copy(&c->look_at);
+	hw_finding_sites_clear(&f->sites);
+	f->sites = hw_finding_sites_copy(&c->sites);
 	hw_finding_listeners *d = &f->u.listeners;
 	d->collection_type = g_strdup(c->type);
 	d->element = g_strdup(c->element);

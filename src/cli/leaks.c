@@ -5,12 +5,15 @@
  * oldest first: the growth rules. The analysis is analysis/findings.h; this file parses the
  * threshold flags, walks the series one snapshot at a time, and prints the findings. Exit
  * status 0 whether or not something was found (`heapwalk report --fail-on` is for gating).
+ * The last snapshot is summarised with its allocation sites, so that each finding says where
+ * what it holds was allocated, always beside the sampling the shares come from.
  */
 #include "leaks.h"
 
 #include <inttypes.h>
 #include <string.h>
 
+#include "allocsites.h"
 #include "commands.h"
 #include "exit.h"
 #include "heap.h"
@@ -107,8 +110,15 @@ GPtrArray *hw_leaks_collect(const hw_cli *cli, char **paths, int n, const hw_lea
 		g_autoptr(GError) error = NULL;
 		if (!hw_heap_open(&heap, cli, paths[i], HW_HEAP_DOMTREE | HW_HEAP_PATHS, status))
 			return NULL;
+		/* Findings show where their objects were allocated in the last snapshot. */
+		g_autoptr(hw_allocsites) sites = NULL;
+		if (i == n - 1 && !(sites = hw_allocsites_new(heap.graph, &error))) {
+			*status = hw_cli_fail(cli, error);
+			return NULL;
+		}
 		g_autoptr(hw_progress) progress = hw_progress_new();
-		hw_leak_summary *s = hw_leak_summary_compute(heap.dom, heap.paths, t, hw_progress_report, progress, &error);
+		hw_leak_summary *s = hw_leak_summary_compute(heap.dom, heap.paths, sites, t, hw_progress_report, progress,
+		                                             &error);
 		if (!s) {
 			g_clear_pointer(&progress, hw_progress_free);
 			g_prefix_error(&error, "%s: ", paths[i]);
@@ -136,6 +146,44 @@ static void json_location(hw_json *j, const char *key, const hw_location *l)
 	hw_json_string(j, l->file ? l->file : "");
 	hw_json_key(j, "line");
 	hw_json_u64(j, l->line);
+	hw_json_end_object(j);
+}
+
+/* "alloc_sites": as retained-by's (docs/json-schema.md), of the finding's objects. */
+static void json_sites(hw_json *j, const hw_finding_sites *x)
+{
+	hw_json_key(j, "alloc_sites");
+	hw_json_begin_object(j);
+	hw_json_key(j, "objects");
+	hw_json_u64(j, x->objects);
+	hw_json_key(j, "sampled_objects");
+	hw_json_u64(j, x->sampled_objects);
+	hw_json_key(j, "samples");
+	hw_json_u64(j, x->samples);
+	hw_json_key(j, "rate");
+	hw_json_u64(j, x->rate);
+	hw_json_key(j, "sampling");
+	hw_json_string(j, x->sampling);
+	hw_json_key(j, "sites");
+	hw_json_begin_array(j);
+	for (guint i = 0; i < x->sites->len; i++) {
+		const hw_finding_site *s = &g_array_index(x->sites, hw_finding_site, i);
+		hw_json_begin_object(j);
+		hw_json_key(j, "func");
+		hw_json_string(j, s->at.func);
+		hw_json_key(j, "file");
+		hw_json_string(j, s->at.file);
+		hw_json_key(j, "line");
+		hw_json_u64(j, s->at.line);
+		hw_json_key(j, "samples");
+		hw_json_u64(j, s->samples);
+		hw_json_key(j, "bytes");
+		hw_json_u64(j, s->bytes);
+		hw_json_key(j, "share");
+		hw_json_double(j, s->share);
+		hw_json_end_object(j);
+	}
+	hw_json_end_array(j);
 	hw_json_end_object(j);
 }
 
@@ -212,6 +260,7 @@ void hw_leaks_json_finding(hw_json *j, const hw_finding *f)
 	json_location(j, "look_at", &f->look_at);
 	hw_json_key(j, "suggestion");
 	hw_json_string(j, f->suggestion);
+	json_sites(j, &f->sites);
 	switch (f->kind) {
 	case HW_FINDING_GOROUTINES:
 		hw_json_key(j, "goroutines");
@@ -298,6 +347,8 @@ void hw_leaks_print_finding(FILE *out, const hw_finding *f, guint number)
 		fputc('\n', out);
 		print_location(out, "look at", &f->look_at);
 	}
+	if (*f->sites.described)
+		fprintf(out, "  %s; %s\n", f->sites.described, f->sites.sampling);
 	fprintf(out, "  suggestion: %s\n", f->suggestion);
 }
 

@@ -238,9 +238,15 @@ static gboolean build_index(importer *im, GError **error)
 		s->nelems = 1;
 		s->bits_off = 2 * k;
 		s->spanclass = (uint8_t)((large ? 0 : 1) << 1 | noscan);
-		/* The header rule of goheapdump-objects.c is the runtime's, which gr_span_has_header
-		 * states from the layout. */
-		g_assert(gr_span_has_header(s, &im->x.L) == (o->header != 0));
+		/* goheapdump-objects.c applies Go's 512-byte malloc header threshold; the typing pass
+		 * applies the executable's (runtime.minSizeForMallocHeader). */
+		if (gr_span_has_header(s, &im->x.L) != (o->header != 0)) {
+			g_set_error(error, HW_IMPORT_ERROR, HW_IMPORT_ERROR_MISMATCH, "the object at 0x%" G_GINT64_MODIFIER "x "
+			            "(%" G_GUINT64_FORMAT " bytes) %s a malloc header by the dump's records, but not by the "
+			            "executable's runtime (minSizeForMallocHeader %" G_GUINT64_FORMAT ")", r->addr, r->len,
+			            o->header ? "has" : "has no", im->x.L.min_size_for_malloc_header);
+			return FALSE;
+		}
 	}
 	return gr_objects_build(ss, &im->walk.objects, error);
 }

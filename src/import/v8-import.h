@@ -33,7 +33,7 @@ gboolean hw_v8_write_snapshot(const hw_v8_snapshot *s, const hw_v8_retention *rt
 /* Loads `in_path`, applies `rules` and writes `out_path`: the whole import. */
 gboolean hw_v8_import(const char *in_path, const char *out_path, hw_v8_rules rules, GError **error);
 
-/* Converts into a temporary file (in $TMPDIR), opens it with the snapshot reader and removes
+/* Converts into a temporary file (in /dev/shm when it has room, else $TMPDIR), opens it with the snapshot reader and removes
  * it (the reader's mapping keeps the data). Returns the reader, which the caller closes, or
  * NULL with *error set. This is how the analysis commands read a .heapsnapshot directly. */
 hwd_reader *hw_v8_open(const hw_v8_snapshot *s, const hw_v8_retention *rt, const char *source, GError **error);

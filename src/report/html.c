@@ -226,6 +226,14 @@ static void finding(FILE *out, const hw_report *r, guint i)
 		text(out, f->suggestion);
 		fputs("</dd>\n", out);
 	}
+	if (f->sites.described[0]) {
+		/* The sampling statement goes with the shares, so nobody reads an estimate as exact. */
+		fputs("<dt>allocated</dt><dd>", out);
+		text(out, f->sites.described + (g_str_has_prefix(f->sites.described, "allocated at ") ? 13 : 0));
+		fputs("<br><small>", out);
+		text(out, f->sites.sampling);
+		fputs("</small></dd>\n", out);
+	}
 	series_row(out, "retained", f->retained, f->n_snapshots, TRUE);
 	series_row(out, f->kind == HW_FINDING_GOROUTINES ? "goroutines" : f->kind == HW_FINDING_CACHE ? "containers" : "collections",
 	           f->counts, f->n_snapshots, FALSE);

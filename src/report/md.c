@@ -124,6 +124,13 @@ static void findings(FILE *out, const hw_report *r)
 			md_code(out, look);
 			fputc('\n', out);
 		}
+		if (f->sites.described[0]) {
+			fputs("- ", out);
+			md_text(out, f->sites.described);
+			fputs("; ", out);
+			md_text(out, f->sites.sampling);
+			fputc('\n', out);
+		}
 		if (f->suggestion[0]) {
 			fputs("- ", out);
 			md_text(out, f->suggestion);

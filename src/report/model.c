@@ -223,10 +223,14 @@ gboolean hw_report_add_snapshot(hw_report *r, const char *path, hw_domtree *d, c
                                 gboolean last, hw_progress_fn progress, void *user, GError **error)
 {
 	hw_leak_summary *summary;
+	g_autoptr(hw_allocsites) sites = NULL;
 
 	if (!add_types(r, d, r->n, error))
 		return FALSE;
-	summary = hw_leak_summary_compute(d, p, &r->thresholds, progress, user, error);
+	/* Findings show where their objects were allocated in the last snapshot. */
+	if (last && !(sites = hw_allocsites_new(hw_domtree_graph(d), error)))
+		return FALSE;
+	summary = hw_leak_summary_compute(d, p, sites, &r->thresholds, progress, user, error);
 	if (!summary)
 		return FALSE;
 	g_ptr_array_add(r->summaries, summary);

@@ -199,12 +199,81 @@ def cli_sites(sites):
     return {(x["func"], x["file"], x["line"]): x for x in sites["sites"] if x["func"] in OURS}
 
 
+# The single-snapshot findings of the sample's heap: each global's blocks, all allocated in one function.
+FINDING_FUNCS = {"main.bigBlocks": "main.makeBig", "main.smallBlocks": "main.makeSmall"}
+
+
+def leak_findings(args, snap):
+    """`heapwalk leaks` (JSON and text) on the snapshot: ({root global: finding}, text)."""
+    r = run([args.heapwalk, "leaks", snap, "--format", "json"])
+    check(r.returncode == 0, "heapwalk leaks: " + r.stderr.strip())
+    found = {}
+    if r.returncode == 0:
+        for f in json.loads(r.stdout)["findings"]:
+            found[f["path"]["root"]["name"]] = f
+    for root in FINDING_FUNCS:
+        check(root in found, "heapwalk leaks has no finding rooted at %s: %s" % (root, sorted(found)))
+    t = run([args.heapwalk, "leaks", snap])
+    check(t.returncode == 0, "heapwalk leaks (text): " + t.stderr.strip())
+    return found, t.stdout
+
+
+def check_finding_sites(found, text, want, exact):
+    """Each finding's allocation sites against pprof's sites of its function (`want`: site -> (n, bytes)).
+    With every allocation sampled the finding holds all of them, so samples and bytes match exactly."""
+    for root, func in FINDING_FUNCS.items():
+        f = found.get(root)
+        if not f:
+            continue
+        a = f["alloc_sites"]
+        have = {(x["func"], x["file"], x["line"]): x for x in a["sites"]}
+        expect = {k: v for k, v in want.items() if k[0] == func}
+        check(set(have) <= set(expect) and have, "finding at %s: sites %s, pprof's of %s %s" % (root, sorted(have), func, sorted(expect)))
+        if exact:
+            check({k: (x["samples"], x["bytes"]) for k, x in have.items()} == {k: tuple(v) for k, v in expect.items()},
+                  "finding at %s: sites %s, pprof %s" % (root, sorted(have.items()), sorted(expect.items())))
+        check(abs(sum(x["share"] for x in a["sites"]) - 1) < 1e-9, "finding at %s: shares sum to %s" % (root, sum(x["share"] for x in a["sites"])))
+        word = "exact" if exact else "estimates"
+        check(word in a["sampling"] and str(a["samples"]) in a["sampling"],
+              "finding at %s: sampling %r does not say %s with its %d samples" % (root, a["sampling"], word, a["samples"]))
+        # The text shows the largest site with the same sampling statement.
+        top = max(expect.items(), key=lambda kv: kv[1][1])[0] if expect else ("?", "?", 0)
+        line = "allocated at %s:%d %s" % (os.path.basename(top[1]), top[2], func)
+        block = [b for b in text.split("\n\n") if "at %s retains" % root in b]
+        check(block and line in block[0] and a["sampling"] in block[0],
+              "heapwalk leaks text for %s lacks %r with %r: %r" % (root, line, a["sampling"], block))
+
+
+def check_report(args, snap, found, workdir):
+    """`heapwalk report`: each finding's sites and sampling statement as `heapwalk leaks` gives them."""
+    out = os.path.join(workdir, "report")
+    r = run([args.heapwalk, "report", snap, "-o", out])
+    if not check(r.returncode == 0, "heapwalk report: " + r.stderr.strip()):
+        return
+    rep = json.load(open(os.path.join(out, "report.json")))
+    md = open(os.path.join(out, "report.md")).read()
+    html = open(os.path.join(out, "report.html")).read()
+    got = {f["path"]["root"]["name"]: f["alloc_sites"] for f in rep["findings"]}
+    for root in FINDING_FUNCS:
+        f = found.get(root)
+        if not f:
+            continue
+        a = f["alloc_sites"]
+        check(got.get(root) == a, "report.json alloc_sites of %s: %s, heapwalk leaks %s" % (root, got.get(root), a))
+        first = a["sites"][0] if a["sites"] else {"file": "?", "line": 0, "func": "?"}
+        site = "%s:%d %s" % (os.path.basename(first["file"]), first["line"], first["func"])
+        for name, doc in (("report.md", md), ("report.html", html)):
+            check(site in doc and a["sampling"] in doc, "%s lacks %r or %r" % (name, site, a["sampling"]))
+
+
 def case_rate1(args, go, workdir):
     s, snap, objects, summary, sites = capture(args, workdir, True)
     check(summary.get("rate") == 1, "memprof.rate is %s, not 1" % summary.get("rate"))
     want = pprof_sites(go, s.exe, s.profile, 1)
     have = snapshot_sites(objects)
     check(len(want) >= 8, "pprof shows only %d sites of main: %s" % (len(want), sorted(want)))
+    found, text = leak_findings(args, snap)
+    check_finding_sites(found, text, want, True)
     check(have == want, "sites of main: snapshot %s, pprof %s" % (sorted(have.items()), sorted(want.items())))
     # `heapwalk sites` against the snapshot's records (which match pprof above).
     cli = cli_sites(sites)
@@ -260,6 +329,9 @@ def case_default(args, go, workdir, truth):
     check({k: v[0] for k, v in have.items()} == {k: v[0] for k, v in want.items()},
           "sample counts per site of main: snapshot %s, pprof %s" % (sorted(have.items()), sorted(want.items())))
     check("estimates" in sites.get("sampling", ""), "the sampling statement does not say estimates: %r" % sites.get("sampling"))
+    found, text = leak_findings(args, snap)
+    check_finding_sites(found, text, want, False)
+    check_report(args, snap, found, workdir)
     # Shares among main's sites against the rate-1 truth: est share S = A / T. Each allocation of
     # size s is sampled with p = 1 - exp(-s/rate) and weighs s/p, so Var(A) = sum n s^2 (1-p)/p.
     cli = cli_sites(sites)

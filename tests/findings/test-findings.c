@@ -137,7 +137,7 @@ static void hotspot_free(hotspot_graph *h)
 static GPtrArray *hotspot_findings(hotspot_graph *h, const hw_leak_thresholds *t)
 {
 	GError *error = NULL;
-	hw_leak_summary *sum = hw_leak_summary_compute(h->d, h->p, t, NULL, NULL, &error);
+	hw_leak_summary *sum = hw_leak_summary_compute(h->d, h->p, NULL, t, NULL, NULL, &error);
 	assert_non_null(sum);
 	GPtrArray *fs = hw_leaks_detect(&sum, 1, t);
 	hw_leak_summary_free(sum);
@@ -241,7 +241,7 @@ static hw_leak_summary *summarise_step(const char *name, int k, gboolean clean, 
 	assert_non_null(s.p);
 	hw_leak_thresholds t;
 	hw_leak_thresholds_init(&t);
-	hw_leak_summary *sum = hw_leak_summary_compute(s.d, s.p, &t, NULL, NULL, &error);
+	hw_leak_summary *sum = hw_leak_summary_compute(s.d, s.p, NULL, &t, NULL, NULL, &error);
 	assert_non_null(sum);
 	hw_path_index_free(s.p);
 	hw_domtree_free(s.d);
