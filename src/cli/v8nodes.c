@@ -52,17 +52,33 @@ static void put_bytes(out_buf *o, const char *s, size_t len)
 	}
 }
 
-/* A decimal number and the separator after it, written in place. */
+/* A decimal number and the separator after it, written in place two digits at a time (four
+ * numbers a row: the single largest cost of the formatting). */
 static void put_u64(out_buf *o, uint64_t v, char sep)
 {
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char *p = out_room(o, 21);
 	size_t n = 1;
 
 	for (uint64_t x = v; x >= 10; x /= 10)
 		n++;
 	p[n] = sep;
-	for (size_t i = n; i-- > 0; v /= 10)
-		p[i] = (char)('0' + v % 10);
+	char *q = p + n;
+	while (v >= 100) {
+		const char *d = pairs + 2 * (v % 100);
+		v /= 100;
+		*--q = d[1];
+		*--q = d[0];
+	}
+	if (v >= 10) {
+		*--q = pairs[2 * v + 1];
+		*--q = pairs[2 * v];
+	} else {
+		*--q = (char)('0' + v);
+	}
 	o->len += n + 1;
 }
 
