@@ -365,6 +365,16 @@ uint32_t hw_graph_n_root_targets(const hw_graph *g) { return g->n_root_targets; 
 uint32_t hw_graph_root_target(const hw_graph *g, uint32_t k) { return k < g->n_root_targets ? g->root_targets[k] : HW_NONE; }
 uint64_t hw_graph_root_target_record(const hw_graph *g, uint32_t k) { return k < g->n_root_targets ? g->root_target_rec[k] : UINT64_MAX; }
 
+const char *hw_root_kind_name(unsigned kind)
+{
+	static const char *const names[HWD_ROOT_KIND__COUNT] = {
+		[HWD_ROOT_GLOBAL] = "global",       [HWD_ROOT_STACK] = "stack",
+		[HWD_ROOT_REGISTER] = "register",   [HWD_ROOT_FINALIZER] = "finalizer",
+		[HWD_ROOT_OTHER] = "other",
+	};
+	return kind < HWD_ROOT_KIND__COUNT && names[kind] ? names[kind] : "unknown";
+}
+
 const char *hw_graph_string(const hw_graph *g, uint32_t id, uint32_t *len)
 {
 	if (id == 0 || id > g->n_strings) {

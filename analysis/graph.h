@@ -104,6 +104,9 @@ hwd_root hw_graph_root(const hw_graph *g, uint64_t k);
 uint32_t hw_graph_n_root_targets(const hw_graph *g);
 uint32_t hw_graph_root_target(const hw_graph *g, uint32_t k);
 uint64_t hw_graph_root_target_record(const hw_graph *g, uint32_t k);
+/* A root kind's name: "global", "stack", "register", "finalizer", "other", or "unknown"
+ * for a value outside hwd_root_kind (the reader does not check kinds). Static storage. */
+const char *hw_root_kind_name(unsigned kind);
 
 /* Strings and types. The bytes are not NUL-terminated (len says how many) and stay valid
  * until hw_graph_free(); id 0 or out of range gives "" with *len 0. */

@@ -10,14 +10,6 @@
 
 #include <string.h>
 
-static const char *const root_kind_names[HWD_ROOT_KIND__COUNT] = {
-	[HWD_ROOT_GLOBAL] = "global",
-	[HWD_ROOT_STACK] = "stack",
-	[HWD_ROOT_REGISTER] = "register",
-	[HWD_ROOT_FINALIZER] = "finalizer",
-	[HWD_ROOT_OTHER] = "other",
-};
-
 static void append_masked(GString *out, const char *s, size_t len)
 {
 	static const char goroutine[] = "goroutine ";
@@ -70,7 +62,8 @@ static void append_signature(GString *out, const hw_graph *g, const hw_path *pat
 {
 	const hwd_root *r = &path->root;
 	uint32_t len;
-	g_string_append(out, r->kind < HWD_ROOT_KIND__COUNT && root_kind_names[r->kind] ? root_kind_names[r->kind] : "root");
+	/* A kind outside the enum (a damaged file) signs as plain "root". */
+	g_string_append(out, r->kind >= HWD_ROOT_GLOBAL && r->kind < HWD_ROOT_KIND__COUNT ? hw_root_kind_name(r->kind) : "root");
 	const hwd_reader *reader = hw_graph_reader(g);
 	if (r->kind == HWD_ROOT_STACK && reader && r->frame != HWD_NONE && r->frame < hwd_reader_frame_count(reader)) {
 		const char *fn = hw_graph_string(g, hwd_reader_frame(reader, r->frame).func, &len);

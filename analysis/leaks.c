@@ -520,10 +520,6 @@ hw_location hw_leaks_root_location(const hw_finding_path *p)
 
 char *hw_leaks_root_text(const hw_finding_path *p)
 {
-	static const char *const kinds[HWD_ROOT_KIND__COUNT] = {
-		[HWD_ROOT_GLOBAL] = "global", [HWD_ROOT_STACK] = "stack", [HWD_ROOT_REGISTER] = "register",
-		[HWD_ROOT_FINALIZER] = "finalizer", [HWD_ROOT_OTHER] = "other",
-	};
 	const char *name = p->root.name ? p->root.name : "";
 	if (p->root.kind == HWD_ROOT_GLOBAL && *name)
 		return g_strdup(name);
@@ -538,8 +534,7 @@ char *hw_leaks_root_text(const hw_finding_path *p)
 		if (f->file && *f->file)
 			g_string_append_printf(s, " (%s:%u)", f->file, f->line);
 	} else {
-		unsigned k = p->root.kind;
-		g_string_append_printf(s, "%s root", k < HWD_ROOT_KIND__COUNT && kinds[k] ? kinds[k] : "unknown");
+		g_string_append_printf(s, "%s root", hw_root_kind_name(p->root.kind));
 		if (*name)
 			g_string_append_printf(s, " %s", name);
 	}

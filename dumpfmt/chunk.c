@@ -3,6 +3,8 @@
  * The reader's walk (reader.c) and inflation of compressed files (inflate.c) both step over
  * stored chunks; they share these two checks so that a file is cut, capped and checksummed
  * the same way whichever path reads it, with the same errors.
+ * The record size of each fixed-record kind lives here too, shared by the writer and the
+ * reader so that both lay a chunk's records out alike.
  */
 #include "hwd-internal.h"
 #include "reader-internal.h"
@@ -41,4 +43,21 @@ int hwd__chunk_crc(const uint8_t *d, uint64_t off, uint32_t word, uint64_t plen,
 			   "0x%08x, but its payload's is 0x%08x", word & HWD_CHUNK_COMPRESSED ? "compressed " : "",
 			   hwd__chunk_kind_name(word & HWD_CHUNK_KIND_MASK), (unsigned long long)off,
 			   (unsigned long long)plen, want, have);
+}
+
+uint32_t hwd__record_size(uint32_t kind)
+{
+	static const uint32_t sizes[HWD_CHUNK_KIND__NEXT] = {
+		[HWD_CHUNK_TYPES] = sizeof(hwd_type_disk),
+		[HWD_CHUNK_OBJECTS] = sizeof(hwd_object_disk),
+		[HWD_CHUNK_EDGES] = sizeof(hwd_edge_disk),
+		[HWD_CHUNK_ROOTS] = sizeof(hwd_root_disk),
+		[HWD_CHUNK_GOROUTINES] = sizeof(hwd_goroutine_disk),
+		[HWD_CHUNK_FRAMES] = sizeof(hwd_frame_disk),
+		[HWD_CHUNK_THREADS] = sizeof(hwd_thread_disk),
+		[HWD_CHUNK_ALLOC_FRAMES] = sizeof(hwd_alloc_frame_disk),
+		[HWD_CHUNK_ALLOC_STACKS] = sizeof(hwd_alloc_stack_disk),
+		[HWD_CHUNK_ALLOC_SAMPLES] = sizeof(hwd_alloc_sample_disk),
+	};
+	return kind < HWD_CHUNK_KIND__NEXT ? sizes[kind] : 0;
 }

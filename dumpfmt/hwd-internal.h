@@ -26,6 +26,9 @@ int hwd__corrupt(hwd_error *err, uint64_t offset, const char *field, const char 
 
 /* Static name of an on-disk chunk kind ("OBJECTS", ...), "unknown" for others. */
 const char *hwd__chunk_kind_name(uint32_t kind);
+/* Bytes per record of a fixed-record chunk kind (TYPES, OBJECTS, ...); 0 for the others
+ * (META, STRINGS, CONTENTS, END, unknown kinds). */
+uint32_t hwd__record_size(uint32_t kind);
 
 /* Bytes of padding after `len` payload bytes to reach the next multiple of 8. */
 static inline uint64_t hwd__pad8(uint64_t len) { return (8 - (len & 7)) & 7; }

@@ -290,6 +290,9 @@ HWD_API int hwd_writer_thread(hwd_writer *w, const hwd_thread *t);
 HWD_API int hwd_writer_alloc_frame(hwd_writer *w, const hwd_alloc_frame *f);
 HWD_API int hwd_writer_alloc_stack(hwd_writer *w, const hwd_alloc_stack *s);
 HWD_API int hwd_writer_alloc_sample(hwd_writer *w, const hwd_alloc_sample *s);
+/* A qsort()/g_array_sort() comparator of two hwd_alloc_sample: by object, then by stack, so
+ * that sorted samples can be added in the order hwd_writer_alloc_sample() requires. */
+HWD_API int hwd_alloc_sample_cmp(const void *a, const void *b);
 /* Object contents (only when opened with with_contents). */
 HWD_API int hwd_writer_contents(hwd_writer *w, uint32_t object, const void *data, uint64_t len);
 

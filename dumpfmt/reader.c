@@ -75,19 +75,6 @@ struct hwd_reader {
 	hwd_damage damage;
 };
 
-static const uint32_t record_size[HWD_CHUNK_KIND__NEXT] = {
-	[HWD_CHUNK_TYPES] = sizeof(hwd_type_disk),
-	[HWD_CHUNK_OBJECTS] = sizeof(hwd_object_disk),
-	[HWD_CHUNK_EDGES] = sizeof(hwd_edge_disk),
-	[HWD_CHUNK_ROOTS] = sizeof(hwd_root_disk),
-	[HWD_CHUNK_GOROUTINES] = sizeof(hwd_goroutine_disk),
-	[HWD_CHUNK_FRAMES] = sizeof(hwd_frame_disk),
-	[HWD_CHUNK_THREADS] = sizeof(hwd_thread_disk),
-	[HWD_CHUNK_ALLOC_FRAMES] = sizeof(hwd_alloc_frame_disk),
-	[HWD_CHUNK_ALLOC_STACKS] = sizeof(hwd_alloc_stack_disk),
-	[HWD_CHUNK_ALLOC_SAMPLES] = sizeof(hwd_alloc_sample_disk),
-};
-
 /* Index limits per kind: objects by HWD_MAX_OBJECTS, other u32-indexed kinds below HWD_NONE. */
 static uint64_t max_records(uint32_t kind)
 {
@@ -336,7 +323,7 @@ static int check_records(hwd_reader *r, uint32_t kind, uint64_t off, const uint8
 			 uint64_t *nrec, hwd_error *err)
 {
 	struct table *t = &r->t[kind];
-	uint64_t payload = off + HWD_CHUNK_HEADER_SIZE, rs = record_size[kind];
+	uint64_t payload = off + HWD_CHUNK_HEADER_SIZE, rs = hwd__record_size(kind);
 	uint64_t base = kind == HWD_CHUNK_TYPES; /* TYPES count ids from 1 */
 	uint64_t last_addr = r->last_addr, last_end = r->last_end;
 	uint32_t last_from = r->last_from, last_sample = r->last_sample;
@@ -430,7 +417,7 @@ static int check_payload(hwd_reader *r, uint32_t kind, uint64_t off, const uint8
 	case HWD_CHUNK_CONTENTS: return check_contents(r, off, p, plen, nrec, err);
 	case HWD_CHUNK_END: return check_end(r, off, p, plen, err);
 	default:
-		if (kind < HWD_CHUNK_KIND__NEXT && record_size[kind])
+		if (hwd__record_size(kind))
 			return check_records(r, kind, off, p, plen, nrec, err);
 		r->skipped++; /* unknown kinds are skipped, never fatal */
 		return 0;
@@ -833,7 +820,7 @@ int hwd__reader_open(const void *data, size_t len, void *map, size_t map_len, un
 	r->cb = cb;
 	r->user = user;
 	for (uint32_t k = 0; k < HWD_CHUNK_KIND__NEXT; k++)
-		r->t[k].recsize = record_size[k];
+		r->t[k].recsize = hwd__record_size(k);
 	if ((rc = parse_header(r, err)))
 		goto fail;
 	if (r->file_flags & HWD_FLAG_COMPRESSED) {

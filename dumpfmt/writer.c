@@ -79,19 +79,6 @@ static const uint32_t deps[HWD_CHUNK_KIND__NEXT] = {
 				    1u << HWD_CHUNK_ALLOC_FRAMES | 1u << HWD_CHUNK_ALLOC_STACKS,
 };
 
-static const uint32_t record_size[HWD_CHUNK_KIND__NEXT] = {
-	[HWD_CHUNK_TYPES] = sizeof(hwd_type_disk),
-	[HWD_CHUNK_OBJECTS] = sizeof(hwd_object_disk),
-	[HWD_CHUNK_EDGES] = sizeof(hwd_edge_disk),
-	[HWD_CHUNK_ROOTS] = sizeof(hwd_root_disk),
-	[HWD_CHUNK_GOROUTINES] = sizeof(hwd_goroutine_disk),
-	[HWD_CHUNK_FRAMES] = sizeof(hwd_frame_disk),
-	[HWD_CHUNK_THREADS] = sizeof(hwd_thread_disk),
-	[HWD_CHUNK_ALLOC_FRAMES] = sizeof(hwd_alloc_frame_disk),
-	[HWD_CHUNK_ALLOC_STACKS] = sizeof(hwd_alloc_stack_disk),
-	[HWD_CHUNK_ALLOC_SAMPLES] = sizeof(hwd_alloc_sample_disk),
-};
-
 /* Records a usage error: the call is refused, the writer stays usable. */
 #define USAGE(w, ...) hwd__fail(&(w)->last, HWD_E_USAGE, 0, (w)->off, NULL, __VA_ARGS__)
 
@@ -213,7 +200,7 @@ static int flush_one(hwd_writer *w, uint32_t kind)
 		hwd_put_le32(head, (uint32_t)b->first);
 		hwd_put_le32(head + 4, (uint32_t)b->n);
 		head_len = 8;
-	} else if (record_size[kind]) {
+	} else if (hwd__record_size(kind)) {
 		hwd_put_le64(head, b->first);
 		hwd_put_le64(head + 8, b->n);
 		head_len = 16;
@@ -738,6 +725,14 @@ int hwd_writer_alloc_stack(hwd_writer *w, const hwd_alloc_stack *s)
 	hwd_put_le32(p + 8, s->first_frame);
 	hwd_put_le32(p + 12, s->nframes);
 	return 0;
+}
+
+int hwd_alloc_sample_cmp(const void *a, const void *b)
+{
+	const hwd_alloc_sample *x = a, *y = b;
+	if (x->object != y->object)
+		return x->object < y->object ? -1 : 1;
+	return (x->stack > y->stack) - (x->stack < y->stack);
 }
 
 int hwd_writer_alloc_sample(hwd_writer *w, const hwd_alloc_sample *s)

@@ -62,13 +62,6 @@ static gboolean cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return TRUE;
 }
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Everything read during one stop; `why` says what made it inconsistent (NULL if nothing). */
 static gboolean read_pause(const gr_mem *mem, const gr_layout *L, gr_pause *p, char **why, GError **error)
 {
@@ -336,7 +329,7 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			const hw_thread *th = hw_process_threads(t->proc, &nt);
 			t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
 			g_array_append_vals(t->threads, th, (guint)nt);
-			t->now_mono = clock_ns(CLOCK_MONOTONIC);
+			t->now_mono = (int64_t)hw_clock_ns(CLOCK_MONOTONIC);
 		}
 		res->pause_ns = hw_process_detach(t->proc);
 		if (ok)
@@ -439,7 +432,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 		rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
 	if (rtver || gover)
 		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
-	rc |= hwd_writer_meta_u64(w, "capture.time_ns", (uint64_t)clock_ns(CLOCK_REALTIME));
+	rc |= hwd_writer_meta_u64(w, "capture.time_ns", hw_clock_ns(CLOCK_REALTIME));
 	if (opt->pid)
 		rc |= hwd_writer_meta_u64(w, "pause_ns", res->pause_ns);
 	rc |= hwd_writer_meta_u64(w, "capture.retries", res->retries);

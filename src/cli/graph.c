@@ -112,6 +112,59 @@ static void dot_escaped(FILE *out, const char *s, size_t len)
 	}
 }
 
+/* Called for one edge to write, with its label (len bytes, not NUL-terminated). */
+typedef void edge_fn(void *user, const hw_heap *h, const hwd_edge *ed, const char *label, uint32_t len);
+
+/* Calls fn for every out-edge of the selected objects whose edges are written, in selection
+ * order: the one walk both output formats share. */
+static void each_edge(const hw_heap *h, const selection *s, edge_fn *fn, void *user)
+{
+	for (uint32_t i = 0, count = n_selected(h, s); i < count; i++) {
+		uint32_t v = selected(s, i);
+		uint64_t e, end;
+		if (!edges_written(s, v))
+			continue;
+		hw_graph_out_edges(h->graph, v, &e, &end);
+		for (; e < end; e++) {
+			hwd_edge ed = hw_graph_edge(h->graph, e);
+			uint32_t len;
+			const char *label = hw_graph_string(h->graph, ed.label, &len);
+			fn(user, h, &ed, label, len);
+		}
+	}
+}
+
+static void dot_edge(void *user, const hw_heap *h, const hwd_edge *ed, const char *label, uint32_t len)
+{
+	(void)user;
+	(void)h;
+	printf("  n%u -> n%u [label=\"", ed->from, ed->to);
+	dot_escaped(stdout, label, len);
+	printf("\"%s];\n", hwd_edge_kind_of(ed) == HWD_EDGE_WEAK ? ", style=dashed" : "");
+}
+
+static void jsonl_edge(void *user, const hw_heap *h, const hwd_edge *ed, const char *label, uint32_t len)
+{
+	hw_json *j = user;
+	hw_json_begin_object(j);
+	hw_json_key(j, "record");
+	hw_json_string(j, "edge");
+	hw_json_key(j, "from");
+	hw_json_addr(j, hw_graph_object(h->graph, ed->from).addr);
+	hw_json_key(j, "to");
+	hw_json_addr(j, hw_graph_object(h->graph, ed->to).addr);
+	hw_json_key(j, "kind");
+	hw_json_string(j, hw_edge_kind_name(hwd_edge_kind_of(ed)));
+	hw_json_key(j, "label");
+	hw_json_string_len(j, label, len);
+	hw_json_key(j, "offset");
+	if (hwd_edge_offset_of(ed) != HWD_EDGE_OFFSET_UNKNOWN)
+		hw_json_u64(j, hwd_edge_offset_of(ed));
+	else
+		hw_json_null(j);
+	hw_json_end_object(j);
+}
+
 static void write_dot(const hw_heap *h, const selection *s)
 {
 	uint32_t count = n_selected(h, s);
@@ -130,21 +183,7 @@ static void write_dot(const hw_heap *h, const selection *s)
 		printf("\\n0x%llx\\n%s\"", (unsigned long long)o.addr, hw_units_bytes(size, o.size));
 		printf("%s];\n", hw_bit(s->is_root, v) ? ", peripheries=2" : "");
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		uint32_t v = selected(s, i);
-		uint64_t e, end;
-		if (!edges_written(s, v))
-			continue;
-		hw_graph_out_edges(h->graph, v, &e, &end);
-		for (; e < end; e++) {
-			hwd_edge ed = hw_graph_edge(h->graph, e);
-			uint32_t len;
-			const char *label = hw_graph_string(h->graph, ed.label, &len);
-			printf("  n%u -> n%u [label=\"", ed.from, ed.to);
-			dot_escaped(stdout, label, len);
-			printf("\"%s];\n", hwd_edge_kind_of(&ed) == HWD_EDGE_WEAK ? ", style=dashed" : "");
-		}
-	}
+	each_edge(h, s, dot_edge, NULL);
 	printf("}\n");
 }
 
@@ -181,35 +220,7 @@ static void write_jsonl(const hw_heap *h, const selection *s, const char *from, 
 		hw_json_bool(j, hw_bit(s->is_root, v));
 		hw_json_end_object(j);
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		uint32_t v = selected(s, i);
-		uint64_t e, end;
-		if (!edges_written(s, v))
-			continue;
-		hw_graph_out_edges(h->graph, v, &e, &end);
-		for (; e < end; e++) {
-			hwd_edge ed = hw_graph_edge(h->graph, e);
-			uint32_t len;
-			const char *label = hw_graph_string(h->graph, ed.label, &len);
-			hw_json_begin_object(j);
-			hw_json_key(j, "record");
-			hw_json_string(j, "edge");
-			hw_json_key(j, "from");
-			hw_json_addr(j, hw_graph_object(h->graph, ed.from).addr);
-			hw_json_key(j, "to");
-			hw_json_addr(j, hw_graph_object(h->graph, ed.to).addr);
-			hw_json_key(j, "kind");
-			hw_json_string(j, hw_edge_kind_name(hwd_edge_kind_of(&ed)));
-			hw_json_key(j, "label");
-			hw_json_string_len(j, label, len);
-			hw_json_key(j, "offset");
-			if (hwd_edge_offset_of(&ed) != HWD_EDGE_OFFSET_UNKNOWN)
-				hw_json_u64(j, hwd_edge_offset_of(&ed));
-			else
-				hw_json_null(j);
-			hw_json_end_object(j);
-		}
-	}
+	each_edge(h, s, jsonl_edge, j);
 	for (uint64_t k = 0; k < hw_graph_n_roots(h->graph); k++) {
 		hwd_root r = hw_graph_root(h->graph, k);
 		uint32_t len;

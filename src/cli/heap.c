@@ -46,16 +46,6 @@ uint32_t hw_heap_find(const hw_heap *h, uint64_t addr)
 	return hwd_reader_find_object(h->reader, addr);
 }
 
-const char *hw_root_kind_name(unsigned kind)
-{
-	static const char *const names[HWD_ROOT_KIND__COUNT] = {
-		[HWD_ROOT_GLOBAL] = "global",       [HWD_ROOT_STACK] = "stack",
-		[HWD_ROOT_REGISTER] = "register",   [HWD_ROOT_FINALIZER] = "finalizer",
-		[HWD_ROOT_OTHER] = "other",
-	};
-	return kind < HWD_ROOT_KIND__COUNT && names[kind] ? names[kind] : "unknown";
-}
-
 const char *hw_edge_kind_name(hwd_edge_kind kind)
 {
 	static const char *const names[HWD_EDGE_KIND__COUNT] = {

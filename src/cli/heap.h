@@ -43,8 +43,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hw_heap, hw_heap_clear)
 /* Finds the object containing `addr` (interior addresses included); HW_NONE if none. */
 uint32_t hw_heap_find(const hw_heap *h, uint64_t addr);
 
-/* "global", "stack", "register", "finalizer", "other", or "unknown". */
-const char *hw_root_kind_name(unsigned kind);
 /* "strong", "weak", "finalizer", "conservative", "internal", or "unknown". */
 const char *hw_edge_kind_name(hwd_edge_kind kind);
 

@@ -211,14 +211,6 @@ static gboolean emit_frames(gr_walk *w, const gr_allocsites *a, const gr_alloc_b
 	return TRUE;
 }
 
-static int sample_cmp(gconstpointer x, gconstpointer y)
-{
-	const hwd_alloc_sample *a = x, *b = y;
-	if (a->object != b->object)
-		return a->object < b->object ? -1 : 1;
-	return (a->stack > b->stack) - (a->stack < b->stack);
-}
-
 gboolean gr_allocsites_emit(gr_walk *w, const gr_allocsites *a, GError **error)
 {
 	int rc = 0;
@@ -251,7 +243,7 @@ gboolean gr_allocsites_emit(gr_walk *w, const gr_allocsites *a, GError **error)
 		else
 			g_array_append_val(out, o);
 	}
-	g_array_sort(out, sample_cmp);
+	g_array_sort(out, hwd_alloc_sample_cmp);
 	for (guint i = 0; i < out->len && ok; i++)
 		ok = gr_walk_check(hwd_writer_alloc_sample(w->w, &g_array_index(out, hwd_alloc_sample, i)),
 		                   "allocation sample", error);

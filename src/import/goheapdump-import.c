@@ -727,14 +727,6 @@ static void alloc_frame(void *user, const char *func, guint32 func_len, const ch
 		c->rc = !f.func || !f.file ? hwd_writer_last_error(c->im->w)->code : hwd_writer_alloc_frame(c->im->w, &f);
 }
 
-static int sample_cmp(gconstpointer x, gconstpointer y)
-{
-	const hwd_alloc_sample *a = x, *b = y;
-	if (a->object != b->object)
-		return a->object < b->object ? -1 : 1;
-	return (a->stack > b->stack) - (a->stack < b->stack);
-}
-
 /* The MemProf buckets become allocation stacks and the AllocSample records samples (the
  * dump's stacks name physical functions with the file and line at each pc, as the runtime
  * wrote them). The dump does not record the sampling rate (runtime.MemProfileRate lives in
@@ -769,7 +761,7 @@ static gboolean write_alloc_sites(importer *im, GError **error)
 		hwd_alloc_sample smp = { obj, stack - 1 };
 		g_array_append_val(out, smp);
 	}
-	g_array_sort(out, sample_cmp);
+	g_array_sort(out, hwd_alloc_sample_cmp);
 	int rc = 0;
 	for (guint i = 0; i < out->len && !rc; i++)
 		rc = hwd_writer_alloc_sample(im->w, &g_array_index(out, hwd_alloc_sample, i));

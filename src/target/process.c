@@ -52,10 +52,10 @@ struct hw_process {
 	gboolean attached;
 };
 
-static guint64 now_ns(void)
+guint64 hw_clock_ns(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
 }
 
@@ -235,7 +235,7 @@ static int seize_one(hw_process *p, pid_t tid, GError **err)
 		return -1;
 	}
 	if (p->pause_start_ns == 0)
-		p->pause_start_ns = now_ns();
+		p->pause_start_ns = hw_clock_ns(CLOCK_MONOTONIC);
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 && errno != ESRCH) {
 		g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_IO,
 			    "ptrace(PTRACE_INTERRUPT, %d) failed: %s", (int)tid, g_strerror(errno));
@@ -396,7 +396,7 @@ guint64 hw_process_detach(hw_process *p)
 	p->attached = FALSE;
 	if (attached_process == p)
 		attached_process = NULL;
-	p->pause_ns = p->pause_start_ns ? now_ns() - p->pause_start_ns : 0;
+	p->pause_ns = p->pause_start_ns ? hw_clock_ns(CLOCK_MONOTONIC) - p->pause_start_ns : 0;
 	return p->pause_ns;
 }
 

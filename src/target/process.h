@@ -16,6 +16,7 @@
 #define HW_TARGET_PROCESS_H
 
 #include <sys/types.h>
+#include <time.h>
 
 #include "target/memsrc.h"
 #include "target/thread.h"
@@ -51,6 +52,10 @@ const char *hw_process_exe_open_path(hw_process *p);
  * hw_elf_load_bias(). */
 gboolean hw_process_exe_mapping(hw_process *p, guint64 *start, guint64 *file_offset,
 				GError **err);
+
+/* Clock `id` now, in nanoseconds (CLOCK_MONOTONIC for pauses and schedules, CLOCK_REALTIME
+ * for timestamps). */
+guint64 hw_clock_ns(clockid_t id);
 
 /* CLOCK_MONOTONIC nanoseconds when the first task was interrupted. */
 guint64 hw_process_pause_start_ns(hw_process *p);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "target/process.h"
 #include "watch/crashcatch.h"
 #include "watch/gocheck.h"
 #include "watch/memwatch.h"
@@ -49,13 +50,6 @@ struct hw_watcher {
 	guint64 mem_total;
 	gboolean said_max;
 };
-
-static guint64 now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
-}
 
 static void series_free(hw_watch_series *s)
 {
@@ -215,7 +209,7 @@ static void adopt(hw_watcher *w, pid_t pid)
 		return;
 	p->go = TRUE;
 	p->armed = TRUE;
-	p->next_every_ns = now_ns() + w->opt->every_ns;
+	p->next_every_ns = hw_clock_ns(CLOCK_MONOTONIC) + w->opt->every_ns;
 	hw_cgroup_mem_find("/proc", pid, &p->cg);
 	p->series = g_new0(hw_watch_series, 1);
 	p->series->pid = pid;
@@ -278,7 +272,7 @@ static void sample(hw_watcher *w)
 	for (guint i = 0; i < born->len; i++)
 		if (g_array_index(born, pid_t, i) != getpid())
 			adopt(w, g_array_index(born, pid_t, i));
-	guint64 now = now_ns();
+	guint64 now = hw_clock_ns(CLOCK_MONOTONIC);
 	g_autoptr(GList) procs = g_hash_table_get_values(w->procs);
 	for (GList *l = procs; l; l = l->next) {
 		proc *p = l->data;
@@ -330,16 +324,16 @@ gboolean hw_watcher_run(hw_watcher *w, int *child_status, GError **error)
 	}
 	*child_status = -1;
 	gboolean done = FALSE;
-	guint64 next = now_ns();
+	guint64 next = hw_clock_ns(CLOCK_MONOTONIC);
 	while (!done) {
-		guint64 now = now_ns();
+		guint64 now = hw_clock_ns(CLOCK_MONOTONIC);
 		if (now >= next) {
 			sample(w);
 			next = now + w->opt->interval_ns;
 			if (!w->child && kill(w->root, 0) != 0 && errno == ESRCH)
 				break;
 		}
-		now = now_ns();
+		now = hw_clock_ns(CLOCK_MONOTONIC);
 		struct pollfd pfd = { sfd, POLLIN, 0 };
 		int timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)

@@ -3,8 +3,9 @@
 #
 # Usage: tests/bench/v8-bench.sh HEAPWALK [N] [RUNS]
 # Builds a snapshot with tests/v8/node/gen.js (N = 73000 gives about 3 million nodes), then
-# runs each tool RUNS times (default 3) under GNU time and prints the median wall time and
-# peak RSS per tool, as a Markdown table for docs/performance.md. Timings only: correctness is
+# runs each tool RUNS times (default 3) under GNU time and prints the median wall time, CPU
+# time (user + system: the fairer number on a shared machine) and peak RSS per tool, as a
+# Markdown table for docs/performance.md. Timings only: correctness is
 # tests/v8's job. Needs node, the packages of tests/v8/node (npm ci) and /usr/bin/time.
 set -eu
 hw=$1
@@ -19,17 +20,23 @@ node --expose-gc --max-old-space-size=12000 "$here/gen.js" "$n" "$snap"
 counts=$(head -c 2000 "$snap" | grep -o '"node_count":[0-9]*,"edge_count":[0-9]*' | tr -dc '0-9,' | sed 's/,/ nodes, /')
 echo "snapshot: $counts edges, $(du -m "$snap" | cut -f1) MB; node $(node --version); $(nproc) cores"
 
-measure() { # name command...: median wall seconds and peak RSS (MB) over $runs runs
+measure() { # name command...: median wall seconds, median CPU seconds, peak RSS (MB) over $runs runs
 	name=$1; shift
 	for i in $(seq "$runs"); do
-		/usr/bin/time -f '%e %M' -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+		/usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 		cat "$work/t"
-	done | sort -n | awk -v name="$name" -v runs="$runs" \
-		'{ t[NR] = $1; m[NR] = $2 } END { k = int((runs + 1) / 2); printf "| %s | %.2f s | %.0f MB |\n", name, t[k], m[k] / 1024 }'
+	done | awk -v name="$name" -v runs="$runs" '
+		{ t[NR] = $1; c[NR] = $2 + $3; m[NR] = $4 }
+		function median(a,   i, j, x) {   # insertion sort of a[1..runs], then the middle
+			for (i = 2; i <= runs; i++)
+				for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+			return a[int((runs + 1) / 2)]
+		}
+		END { printf "| %s | %.2f s | %.2f s | %.0f MB |\n", name, median(t), median(c), median(m) / 1024 }'
 }
 
-echo "| tool | wall time (median of $runs) | peak RSS |"
-echo "|---|---:|---:|"
+echo "| tool | wall time (median of $runs) | CPU time | peak RSS |"
+echo "|---|---:|---:|---:|"
 measure "heapwalk v8nodes, DevTools rules" "$hw" v8nodes "$snap"
 measure "heapwalk v8nodes, memlab rules" "$hw" v8nodes --v8-rules=memlab "$snap"
 measure "memlab 2.0.5 (getSnapshotFromFile + preparePathFinder)" node --max-old-space-size=16000 "$here/memlab-nodes.js" "$snap" -
