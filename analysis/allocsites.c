@@ -222,9 +222,14 @@ hw_site_summary *hw_allocsites_summarize(const hw_allocsites *s, const uint32_t 
 
 void hw_site_acc_add_subtree(hw_site_acc *a, hw_domtree *d, uint32_t root)
 {
+	hw_site_acc_add_subtrees(a, d, &root, 1);
+}
+
+void hw_site_acc_add_subtrees(hw_site_acc *a, hw_domtree *d, const uint32_t *roots, size_t n_roots)
+{
 	uint32_t n = hw_graph_n_objects(hw_domtree_graph(d));
 	GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	g_array_append_val(stack, root);
+	g_array_append_vals(stack, roots, (guint)n_roots);
 	while (stack->len) {
 		uint32_t v = g_array_index(stack, uint32_t, stack->len - 1), count;
 		g_array_set_size(stack, stack->len - 1);

@@ -86,6 +86,8 @@ hw_site_acc *hw_site_acc_new(const hw_allocsites *s);
 void hw_site_acc_add(hw_site_acc *a, uint32_t object);
 /* Adds the objects `root` dominates (itself included; root may be the super-root). */
 void hw_site_acc_add_subtree(hw_site_acc *a, hw_domtree *d, uint32_t root);
+/* The same for several roots at once, whose subtrees must be disjoint (one walk, one stack). */
+void hw_site_acc_add_subtrees(hw_site_acc *a, hw_domtree *d, const uint32_t *roots, size_t n_roots);
 hw_site_summary *hw_site_acc_finish(hw_site_acc *a);
 
 /* Summary of a set of objects. */

@@ -137,11 +137,12 @@ typedef struct hw_finding_listeners {
 } hw_finding_listeners;
 
 /* Where a finding's objects were allocated (allocsites.h), in the last snapshot: the objects
- * its containers or accumulation point retain (their dominator subtrees). Shares come from the
- * heap profiler's samples, so they are estimates unless the rate is 1: `sampling` says which,
- * with the sample count, and must be shown wherever a share is. Without samples (a snapshot
- * without allocation sites, a goroutine finding, a group none of whose objects was sampled)
- * `sites` is empty and `described`, `sampling` are "". */
+ * its containers or accumulation point retain (their dominator subtrees), or for goroutines
+ * the objects the group's stacks alone keep alive (the bytes of its `retained`). Shares come
+ * from the heap profiler's samples, so they are estimates unless the rate is 1: `sampling`
+ * says which, with the sample count, and must be shown wherever a share is. Without samples
+ * (a snapshot without allocation sites, a group none of whose objects was sampled) `sites` is
+ * empty and `described`, `sampling` are "". */
 typedef struct hw_finding_site {
 	hw_location at;          /* the site: first frame outside the runtime */
 	uint64_t samples;        /* sampled allocations of the finding's objects from here */

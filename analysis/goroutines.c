@@ -98,18 +98,30 @@ static void fill_edge(uint32_t from, uint32_t to, void *user)
 	c->targets[c->first[from]++] = to;
 }
 
-gboolean hw_roots_class_retained(const hw_domtree *d, const uint32_t *class_of_root, uint32_t n_classes,
-                                 uint64_t *retained, GError **error)
+/* Who owns each top object: top[v] as compute_top, and for a top object t, cls[t] = the one
+ * root class whose roots reach t (t is freed when that class's roots go), CLASS_MANY, or
+ * CLASS_UNSET (no root class reaches it). Both arrays have one entry per object. */
+typedef struct owners {
+	uint32_t *top, *cls;
+} owners;
+
+static void owners_clear(owners *o)
+{
+	g_clear_pointer(&o->top, g_free);
+	g_clear_pointer(&o->cls, g_free);
+}
+
+static gboolean owners_compute(const hw_domtree *d, const uint32_t *class_of_root, uint32_t n_classes,
+                               owners *o, GError **error)
 {
 	const hw_graph *g = hw_domtree_graph(d);
 	uint32_t n = hw_graph_n_objects(g);
-	uint32_t *top = g_try_new(uint32_t, n ? n : 1);
-	uint32_t *cls = g_try_new(uint32_t, n ? n : 1);
+	uint32_t *top = o->top = g_try_new(uint32_t, n ? n : 1);
+	uint32_t *cls = o->cls = g_try_new(uint32_t, n ? n : 1);
 	csr c = { .first = g_try_new0(uint32_t, (gsize)n + 1) };
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	gboolean ok = FALSE;
 
-	memset(retained, 0, sizeof(uint64_t) * n_classes);
 	if (!top || !cls || !c.first)
 		goto out;
 	compute_top(d, n, top, stack);
@@ -152,19 +164,78 @@ gboolean hw_roots_class_retained(const hw_domtree *d, const uint32_t *class_of_r
 			}
 		}
 	}
-	for (uint32_t v = 0; v < n; v++)
-		if (top[v] == v && cls[v] < n_classes)
-			retained[cls[v]] += hw_retained_size(d, v);
 	ok = TRUE;
 out:
-	g_free(top);
-	g_free(cls);
 	g_free(c.first);
 	g_free(c.targets);
-	if (!ok)
+	if (!ok) {
+		owners_clear(o);
 		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM,
 		            "out of memory computing what goroutine stacks retain (%u objects)", n);
+	}
 	return ok;
+}
+
+/* A class retains the dominator subtrees of the top objects it alone owns. */
+static void owners_retained(const hw_domtree *d, const owners *o, uint32_t n_classes, uint64_t *retained)
+{
+	uint32_t n = hw_graph_n_objects(hw_domtree_graph(d));
+	memset(retained, 0, sizeof(uint64_t) * n_classes);
+	for (uint32_t v = 0; v < n; v++)
+		if (o->top[v] == v && o->cls[v] < n_classes)
+			retained[o->cls[v]] += hw_retained_size(d, v);
+}
+
+gboolean hw_roots_class_retained(const hw_domtree *d, const uint32_t *class_of_root, uint32_t n_classes,
+                                 uint64_t *retained, GError **error)
+{
+	owners o = { 0 };
+	memset(retained, 0, sizeof(uint64_t) * n_classes);
+	if (!owners_compute(d, class_of_root, n_classes, &o, error))
+		return FALSE;
+	owners_retained(d, &o, n_classes, retained);
+	owners_clear(&o);
+	return TRUE;
+}
+
+/* The allocation sites of what each group retains: the same subtrees owners_retained sums,
+ * the top objects listed by class (counting sort), one accumulator alive at a time. */
+static gboolean groups_sites(hw_domtree *d, const owners *o, const hw_allocsites *s, GPtrArray *groups,
+                             GError **error)
+{
+	uint32_t n = hw_graph_n_objects(hw_domtree_graph(d)), nc = groups->len;
+	g_autofree uint32_t *first = g_try_new0(uint32_t, (gsize)nc + 1);
+	g_autofree uint32_t *tops = NULL;
+	if (first) {
+		for (uint32_t v = 0; v < n; v++)
+			if (o->top[v] == v && o->cls[v] < nc)
+				first[o->cls[v] + 1]++;
+		for (uint32_t c = 0; c < nc; c++)
+			first[c + 1] += first[c];
+		tops = g_try_new(uint32_t, first[nc] ? first[nc] : 1);
+	}
+	if (!tops) {
+		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM,
+		            "out of memory listing what %u goroutine groups retain", nc);
+		return FALSE;
+	}
+	/* Fill advances first[c] to the start of c + 1: shift back afterwards. */
+	for (uint32_t v = 0; v < n; v++)
+		if (o->top[v] == v && o->cls[v] < nc)
+			tops[first[o->cls[v]]++] = v;
+	memmove(first + 1, first, sizeof(uint32_t) * nc);
+	first[0] = 0;
+	for (uint32_t c = 0; c < nc; c++) {
+		if (first[c] == first[c + 1])
+			continue;
+		hw_site_acc *a = hw_site_acc_new(s);
+		hw_site_acc_add_subtrees(a, d, tops + first[c], first[c + 1] - first[c]);
+		g_autoptr(hw_site_summary) sum = hw_site_acc_finish(a);
+		hw_goroutine_group *grp = g_ptr_array_index(groups, c);
+		hw_finding_sites_clear(&grp->sites);
+		grp->sites = hw_finding_sites_from(s, sum);
+	}
+	return TRUE;
 }
 
 void hw_goroutine_group_free(hw_goroutine_group *g)
@@ -177,6 +248,7 @@ void hw_goroutine_group_free(hw_goroutine_group *g)
 	g_free(g->start_func);
 	hw_location_clear(&g->created_at);
 	hw_location_clear(&g->waits_at);
+	hw_finding_sites_clear(&g->sites);
 	g_free(g);
 }
 
@@ -239,7 +311,7 @@ static gint by_count(gconstpointer a, gconstpointer b)
 	return strcmp(x->key, y->key);
 }
 
-GPtrArray *hw_goroutines_group(const hw_domtree *d, GError **error)
+GPtrArray *hw_goroutines_group(hw_domtree *d, const hw_allocsites *sites, GError **error)
 {
 	const hw_graph *g = hw_domtree_graph(d);
 	const hwd_reader *r = hw_graph_reader(g);
@@ -281,6 +353,7 @@ GPtrArray *hw_goroutines_group(const hw_domtree *d, GError **error)
 			grp->longest_wait_ns = -1;
 			grp->example = i;
 			grp->example_id = gr.id;
+			grp->sites = hw_finding_sites_from(NULL, NULL);
 			g_ptr_array_add(groups, grp);
 			gi = groups->len;
 			g_hash_table_insert(by_key, grp->key, GUINT_TO_POINTER(gi));
@@ -303,12 +376,20 @@ GPtrArray *hw_goroutines_group(const hw_domtree *d, GError **error)
 		class_of_root[k] = root.kind == HWD_ROOT_STACK && root.goroutine < ng ? group_of[root.goroutine] : HW_NONE;
 	}
 	g_autofree uint64_t *retained = g_try_new0(uint64_t, groups->len);
-	if (!retained || !hw_roots_class_retained(d, class_of_root, groups->len, retained, error)) {
-		if (!retained)
-			g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "out of memory grouping %u goroutines", ng);
+	owners o = { 0 };
+	if (!retained) {
+		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "out of memory grouping %u goroutines", ng);
 		g_ptr_array_unref(groups);
 		return NULL;
 	}
+	if (!owners_compute(d, class_of_root, groups->len, &o, error) ||
+	    (sites && hw_allocsites_available(sites) && !groups_sites(d, &o, sites, groups, error))) {
+		owners_clear(&o);
+		g_ptr_array_unref(groups);
+		return NULL;
+	}
+	owners_retained(d, &o, groups->len, retained);
+	owners_clear(&o);
 	for (guint i = 0; i < groups->len; i++)
 		((hw_goroutine_group *)g_ptr_array_index(groups, i))->retained = retained[i];
 	g_ptr_array_sort(groups, by_count);

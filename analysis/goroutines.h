@@ -43,15 +43,20 @@ typedef struct hw_goroutine_group {
 	uint64_t retained;       /* heap freed if all members returned (see above) */
 	uint32_t example;        /* goroutine index (in the snapshot) of the longest-waiting member */
 	uint64_t example_id;     /* its runtime goroutine id */
+	/* Where the retained heap was allocated: the objects whose bytes make up `retained`.
+	 * Empty unless hw_goroutines_group was given allocation sites. */
+	hw_finding_sites sites;
 } hw_goroutine_group;
 
 void hw_goroutine_group_free(hw_goroutine_group *g);
 
 /* Groups the goroutines of the snapshot `d` was computed from (its graph must come from a
- * reader; a graph built from arrays has no goroutines and gives an empty array). Returns a
- * GPtrArray of hw_goroutine_group* (owned, freed with the array), sorted by count, then
- * retained, then key; NULL with HW_ERROR_NOMEM on failure. */
-GPtrArray *hw_goroutines_group(const hw_domtree *d, GError **error);
+ * reader; a graph built from arrays has no goroutines and gives an empty array). `sites`
+ * (built from the same graph, or NULL) fills each group's `sites` from the same walk that
+ * gives `retained`, at 4 more bytes per top object and one site accumulator (24 bytes per
+ * site) at a time. Returns a GPtrArray of hw_goroutine_group* (owned, freed with the array),
+ * sorted by count, then retained, then key; NULL with HW_ERROR_NOMEM on failure. */
+GPtrArray *hw_goroutines_group(hw_domtree *d, const hw_allocsites *sites, GError **error);
 
 G_END_DECLS
 

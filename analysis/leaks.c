@@ -438,7 +438,7 @@ hw_leak_summary *hw_leak_summary_compute(hw_domtree *d, const hw_path_index *p, 
 	sum->containers = g_ptr_array_new_with_free_func(container_group_free);
 	sum->container_by_signature = g_hash_table_new(g_str_hash, g_str_equal);
 	sum->hotspots = g_ptr_array_new_with_free_func(hotspot_free);
-	sum->goroutines = hw_goroutines_group(d, error);
+	sum->goroutines = hw_goroutines_group(d, sites, error);
 	if (!sum->goroutines)
 		return NULL;
 	uint32_t n_types = hw_graph_n_types(g);

@@ -73,6 +73,8 @@ static void report(const hw_goroutine_group *g, hw_leak_summary *const *series, 
 	d->longest_wait_ns = g->longest_wait_ns;
 	d->stack_bytes = g->stack_bytes;
 	f->look_at = hw_location_copy(&g->waits_at);
+	hw_finding_sites_clear(&f->sites);
+	f->sites = hw_finding_sites_copy(&g->sites);
 	/* The path of a goroutine leak is the goroutine itself, at the frame where it waits. */
 	f->path.root = (hw_finding_root){
 		.kind = HWD_ROOT_STACK, .name = g_strdup(""), .goroutine_id = g->example_id,

@@ -126,7 +126,7 @@ int hw_cmd_goroutines(const hw_command *cmd, int argc, char **argv)
 		return status;
 	if (!hw_heap_open(&heap, &cli, argv[1], HW_HEAP_DOMTREE, &status))
 		return status;
-	groups = hw_goroutines_group(heap.dom, &error);
+	groups = hw_goroutines_group(heap.dom, NULL, &error);
 	if (!groups)
 		return hw_cli_fail(&cli, error);
 	guint shown = limit == 0 || (guint64)limit > groups->len ? groups->len : (guint)limit;

@@ -236,7 +236,7 @@ gboolean hw_report_add_snapshot(hw_report *r, const char *path, hw_domtree *d, c
 	g_ptr_array_add(r->summaries, summary);
 	g_ptr_array_add(r->snapshots, describe(path, d));
 	if (last) {
-		g_autoptr(GPtrArray) groups = hw_goroutines_group(d, error);
+		g_autoptr(GPtrArray) groups = hw_goroutines_group(d, NULL, error);
 		if (!groups)
 			return FALSE;
 		r->goroutine_groups = groups->len;

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"reflect"
 	"runtime"
 
 	"heapwalk/samples/internal/app"
@@ -50,6 +51,8 @@ func main() {
 			"blocked":          leaked,
 			"leaked_per_round": app.QueriesPerRound / app.SlowEvery,
 			"result_bytes":     app.ResultBytes,
+			// The function that allocates each result, as the runtime names it.
+			"result_alloc_func": runtime.FuncForPC(reflect.ValueOf((*app.Backend).Call).Pointer()).Name(),
 		}
 	})
 }

@@ -14,6 +14,10 @@
 // in a buffer with room for the numbers appended after it, and written with a raw write(2); the
 // main goroutine waits in a system call, every other goroutine the workload left is blocked.
 // So a capture at any moment of the stop sees the heap the line describes.
+//
+// HEAPWALK_MEMPROFILERATE=N sets runtime.MemProfileRate to N while the package initialises,
+// before any round allocates: a test that checks allocation sites sets 1 so that every
+// allocation is sampled rather than about one per 512 KiB.
 package rounds
 
 import (
@@ -24,6 +28,21 @@ import (
 	"strconv"
 	"syscall"
 )
+
+var _ = setProfileRate()
+
+func setProfileRate() bool {
+	v := os.Getenv("HEAPWALK_MEMPROFILERATE")
+	if v == "" {
+		return false
+	}
+	rate, err := strconv.Atoi(v)
+	if err != nil || rate < 1 {
+		fail("HEAPWALK_MEMPROFILERATE=" + v + ": want a positive number of bytes")
+	}
+	runtime.MemProfileRate = rate
+	return true
+}
 
 // Report is what a round knows about itself, copied into the ready line (keys in sorted order).
 type Report map[string]any
