@@ -9,6 +9,8 @@
  * object to t; edges into non-top objects stay inside one subtree (an object's immediate
  * dominator dominates all its predecessors). So the classes flow over the small graph of
  * crossing edges, and each top object's class changes at most twice (unset -> one -> many).
+ * A class's retained heap is the dominator subtrees of the top objects it owns, so the same
+ * ownership gives both its size and, walked once more, its allocation sites.
  */
 #include "goroutines.h"
 #include "graph-private.h"

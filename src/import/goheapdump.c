@@ -55,6 +55,7 @@ static gboolean uvarint(cursor *c, const char *what, guint64 *out)
 {
 	gsize start = c->off;
 	guint64 v = 0;
+	*out = 0; /* also on failure: callers' values are then defined whatever the inliner sees */
 	for (unsigned shift = 0;; shift += 7) {
 		if (c->off >= c->len)
 			return fail(c, HW_IMPORT_ERROR_TRUNCATED, start, "the file ends inside %s", what);
@@ -76,7 +77,7 @@ static gboolean uvarints(cursor *c, const char *what, unsigned n, ...)
 	va_start(ap, n);
 	gboolean ok = TRUE;
 	for (unsigned i = 0; i < n && ok; i++) {
-		guint64 *p = va_arg(ap, guint64 *), v;
+		guint64 *p = va_arg(ap, guint64 *), v = 0;
 		if ((ok = uvarint(c, what, &v)) && p)
 			*p = v;
 	}
@@ -88,7 +89,7 @@ static gboolean uvarints(cursor *c, const char *what, unsigned n, ...)
 static gboolean range(cursor *c, const char *what, guint64 *off, guint64 *len)
 {
 	gsize at = c->off;
-	guint64 n;
+	guint64 n = 0;
 	if (!uvarint(c, what, &n))
 		return FALSE;
 	if (n > c->len - c->off)
@@ -121,7 +122,7 @@ static gboolean fields(cursor *c, gboolean check, guint64 bound, hw_ghd_fields *
 	guint64 prev = 0;
 	for (;;) {
 		gsize at = c->off;
-		guint64 kind, off;
+		guint64 kind = 0, off = 0;
 		if (!uvarint(c, "a field kind", &kind))
 			return FALSE;
 		if (kind == FIELD_KIND_EOL)
@@ -255,8 +256,8 @@ static gboolean memprof(cursor *c, hw_goheapdump *d)
 void hw_goheapdump_bucket_frames(const hw_goheapdump *d, const hw_ghd_bucket *b, hw_ghd_frame_fn fn, void *user)
 {
 	cursor c = { d->data, d->len, b->stk_off, "MemProf", b->stk_off, NULL };
-	guint64 foff, loff, line;
-	guint32 flen, llen;
+	guint64 foff = 0, loff = 0, line = 0;
+	guint32 flen = 0, llen = 0;
 	for (guint32 i = 0; i < b->nstk; i++) {
 		if (!string(&c, "a function name", &foff, &flen) || !string(&c, "a file name", &loff, &llen) ||
 		    !uvarint(&c, "a line", &line))

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	hwd_writer_options opt = { .producer = "heapwalk cli test fixture", .pointer_size = 8 };
 	hwd_error e = { 0 };
 	char buf[4096];
-	char *f[MAX_FIELDS];
+	char *f[MAX_FIELDS] = { 0 };
 	int line = 0, n, rc = 0;
 
 	if (argc != 2) {

@@ -41,15 +41,19 @@ check, run, proc_state = it.check, it.run, it.proc_state
 SAMPLES = ["leakcache", "cleancache", "leaklisteners", "cleanlisteners", "leakgoroutines", "cleangoroutines"]
 SNAPSHOTS = 4
 LONG_SNAPSHOTS = 8
+# runtime.MemProfileRate per sample (samples/go/internal/rounds): leakgoroutines samples every
+# allocation, so that its finding's allocation sites cover every blocked goroutine's result.
+PROFILE_RATE = {"leakgoroutines": 1}
 
 
 class RoundSample:
     """A running rounds sample (samples/go/internal/rounds); killed by close()."""
 
-    def __init__(self, samples, name):
+    def __init__(self, samples, name, env=None):
         self.name = name
         self.exe = os.path.join(samples, name)
-        self.proc = subprocess.Popen([self.exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen([self.exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env=dict(os.environ, **(env or {})))
         self.pid = self.proc.pid
         self.lines = []
         self.read_line()
@@ -221,6 +225,20 @@ def case_leakgoroutines(name, findings, ready):
     check(f["retained"] >= rd["blocked"] * rd["result_bytes"], "%s: %d goroutines retain %d bytes, less than their results' %d"
           % (name, rd["blocked"], f["retained"], rd["blocked"] * rd["result_bytes"]))
     check_retained_growth(name, f, ready, rd["leaked_per_round"] * rd["result_bytes"])
+    # Every allocation is sampled (PROFILE_RATE): the results, most of what the group retains,
+    # come from the function the runtime names, one sample each, and the shares say exact.
+    a = f["alloc_sites"]
+    top = a["sites"][0] if a["sites"] else {}
+    check(top.get("func") == rd["result_alloc_func"] and top.get("share", 0) > 0.5,
+          "%s: the retained heap's first allocation site is %s, want %s with most of it:\n%s"
+          % (name, top, rd["result_alloc_func"], json.dumps(a, indent=1)))
+    check(top.get("samples", 0) >= rd["blocked"] and top.get("bytes", 0) >= rd["blocked"] * rd["result_bytes"],
+          "%s: %d samples, %d bytes from %s, want at least the %d blocked goroutines' %d-byte results"
+          % (name, top.get("samples", 0), top.get("bytes", 0), rd["result_alloc_func"], rd["blocked"],
+             rd["result_bytes"]))
+    check(a["rate"] == 1 and a["sampling"].endswith("exact") and str(a["samples"]) in a["sampling"],
+          "%s: alloc_sites at rate %d stated as %r, want an exact statement of its %d samples"
+          % (name, a["rate"], a["sampling"], a["samples"]))
 
 
 def case_clean(name, findings, ready):
@@ -247,7 +265,8 @@ def main():
     if name not in SAMPLES or variant not in ("", "long"):
         sys.exit("unknown case " + args.case)
     os.makedirs(args.workdir, exist_ok=True)
-    sample = RoundSample(args.samples, name)
+    rate = PROFILE_RATE.get(name)
+    sample = RoundSample(args.samples, name, {"HEAPWALK_MEMPROFILERATE": str(rate)} if rate else None)
     try:
         snaps, ready = capture_series(args, sample, args.workdir, LONG_SNAPSHOTS if variant else SNAPSHOTS)
     finally:

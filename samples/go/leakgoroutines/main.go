@@ -7,7 +7,7 @@
 // from any more: it blocks in the send forever, holding the 4 KiB result (the bug; compare
 // cleangoroutines). The ready line reports how many goroutines are blocked and the file:line
 // of the `go` statement that started them and the frame they wait in, as the runtime's own
-// tracebacks give them.
+// tracebacks give them, and the function that allocates the results, as the runtime names it.
 package main
 
 import (
