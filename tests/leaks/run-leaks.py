@@ -229,7 +229,10 @@ def case_leakgoroutines(name, findings, ready):
     # Each blocked goroutine holds its 4 KiB result.
     check(f["retained"] >= rd["blocked"] * rd["result_bytes"], "%s: %d goroutines retain %d bytes, less than their results' %d"
           % (name, rd["blocked"], f["retained"], rd["blocked"] * rd["result_bytes"]))
-    check_retained_growth(name, f, ready, rd["leaked_per_round"] * rd["result_bytes"])
+    # One buffer of slack: an idle thread's registers are conservative roots (as the runtime
+    # treats a running thread's), and a register may still hold the last buffer that thread
+    # handled; that buffer is then kept alive by the register too, not by the group alone.
+    check_retained_growth(name, f, ready, (rd["leaked_per_round"] - 1) * rd["result_bytes"])
 
 
 def case_leakgoroutines_sites(name, findings, ready):
