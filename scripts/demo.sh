@@ -12,7 +12,9 @@ sample="$b/samples/go/leakcache"
 [ -x "$hw" ] && [ -x "$sample" ] || ninja -C "$b" >/dev/null
 out=$(mktemp -d "${TMPDIR:-/tmp}/heapwalk-demo.XXXXXX")
 
-coproc SAMPLE { exec "$sample"; }
+# Profile every allocation (runtime.MemProfileRate = 1, set by samples/go/internal/rounds), so
+# that each finding also says exactly where its memory was allocated.
+coproc SAMPLE { HEAPWALK_MEMPROFILERATE=1 exec "$sample"; }
 pid=$SAMPLE_PID
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 for round in 1 2 3; do
