@@ -122,6 +122,21 @@ static gboolean root_frame(const hw_heap *h, const hwd_root *r, hwd_frame *f)
 	return TRUE;
 }
 
+void hw_heap_json_site(hw_json *j, const char *func, gsize func_len, const char *file, gsize file_len,
+                       guint64 line, guint64 samples, guint64 bytes)
+{
+	hw_json_key(j, "func");
+	hw_json_string_len(j, func, func_len);
+	hw_json_key(j, "file");
+	hw_json_string_len(j, file, file_len);
+	hw_json_key(j, "line");
+	hw_json_u64(j, line);
+	hw_json_key(j, "samples");
+	hw_json_u64(j, samples);
+	hw_json_key(j, "bytes");
+	hw_json_u64(j, bytes);
+}
+
 void hw_heap_json_path(hw_json *j, const hw_heap *h, const hw_path *path)
 {
 	const hwd_root *r = &path->root;

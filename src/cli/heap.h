@@ -54,6 +54,11 @@ void hw_heap_json_object(hw_json *j, const hw_heap *h, uint32_t v);
 /* Appends a table cell "TYPE @ 0xADDR" for object v, after `prefix` (indentation; may be ""). */
 void hw_heap_table_object(hw_table *t, const hw_heap *h, uint32_t v, const char *prefix);
 
+/* Writes the members "func", "file", "line", "samples", "bytes" of an allocation site into the
+ * open JSON object (the shape docs/json-schema.md gives every site list). */
+void hw_heap_json_site(hw_json *j, const char *func, gsize func_len, const char *file, gsize file_len,
+                       guint64 line, guint64 samples, guint64 bytes);
+
 /* Writes the members "root" (kind, name, goroutine, frame) and "steps" (one per object from
  * the root's target to the path's end, each with the edge that reached it) of a retention
  * path into the open JSON object. */

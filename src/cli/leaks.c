@@ -169,16 +169,8 @@ static void json_sites(hw_json *j, const hw_finding_sites *x)
 	for (guint i = 0; i < x->sites->len; i++) {
 		const hw_finding_site *s = &g_array_index(x->sites, hw_finding_site, i);
 		hw_json_begin_object(j);
-		hw_json_key(j, "func");
-		hw_json_string(j, s->at.func);
-		hw_json_key(j, "file");
-		hw_json_string(j, s->at.file);
-		hw_json_key(j, "line");
-		hw_json_u64(j, s->at.line);
-		hw_json_key(j, "samples");
-		hw_json_u64(j, s->samples);
-		hw_json_key(j, "bytes");
-		hw_json_u64(j, s->bytes);
+		hw_heap_json_site(j, s->at.func, strlen(s->at.func), s->at.file, strlen(s->at.file), s->at.line,
+		                  s->samples, s->bytes);
 		hw_json_key(j, "share");
 		hw_json_double(j, s->share);
 		hw_json_end_object(j);

@@ -123,16 +123,8 @@ static void json_sites(hw_json *j, const hw_allocsites *s, const hw_site_summary
 	for (uint32_t k = 0; k < sum->n_sites; k++) {
 		hw_site site = hw_allocsites_site(s, sum->sites[k].site);
 		hw_json_begin_object(j);
-		hw_json_key(j, "func");
-		hw_json_string_len(j, site.func, site.func_len);
-		hw_json_key(j, "file");
-		hw_json_string_len(j, site.file, site.file_len);
-		hw_json_key(j, "line");
-		hw_json_u64(j, site.line);
-		hw_json_key(j, "samples");
-		hw_json_u64(j, sum->sites[k].samples);
-		hw_json_key(j, "bytes");
-		hw_json_u64(j, sum->sites[k].bytes);
+		hw_heap_json_site(j, site.func, site.func_len, site.file, site.file_len, site.line,
+		                  sum->sites[k].samples, sum->sites[k].bytes);
 		hw_json_key(j, "share");
 		hw_json_double(j, sum->sites[k].share);
 		hw_json_end_object(j);

@@ -240,16 +240,8 @@ static void print_json(const hw_heap *h, const hw_allocsites *s, const sites_tab
 		const site_row *row = &g_array_index(t->rows, site_row, i);
 		hw_site site = hw_allocsites_site(s, row->site);
 		hw_json_begin_object(j);
-		hw_json_key(j, "func");
-		hw_json_string_len(j, site.func, site.func_len);
-		hw_json_key(j, "file");
-		hw_json_string_len(j, site.file, site.file_len);
-		hw_json_key(j, "line");
-		hw_json_u64(j, site.line);
-		hw_json_key(j, "samples");
-		hw_json_u64(j, row->samples);
-		hw_json_key(j, "bytes");
-		hw_json_u64(j, row->bytes);
+		hw_heap_json_site(j, site.func, site.func_len, site.file, site.file_len, site.line,
+		                  row->samples, row->bytes);
 		hw_json_key(j, "est_bytes");
 		hw_json_double(j, row->est);
 		hw_json_key(j, "share");
