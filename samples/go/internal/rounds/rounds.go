@@ -22,6 +22,7 @@ package rounds
 
 import (
 	"encoding/json"
+	"heapwalk/samples/internal/rawio"
 	"os"
 	"reflect"
 	"runtime"
@@ -88,7 +89,7 @@ func stop(name string, n int, report Report) {
 	line = append(line, ',')
 	line = append(line, fields[1:]...) // fields is {...}: its closing brace ends the line
 	line = append(line, '\n')
-	write(line)
+	rawio.Write(line)
 }
 
 // FieldType is the name of the type of field `field` of the struct *ptr points to, and
@@ -130,20 +131,6 @@ func nextLine(b []byte) bool {
 		case b[0] == '\n':
 			return true
 		}
-	}
-}
-
-// write sends b to stdout with a raw write(2): os.Stdout's path may allocate.
-func write(b []byte) {
-	for len(b) > 0 {
-		n, err := syscall.Write(1, b)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
-			}
-			os.Exit(3)
-		}
-		b = b[n:]
 	}
 }
 

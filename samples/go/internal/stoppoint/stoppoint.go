@@ -24,6 +24,7 @@ package stoppoint
 
 import (
 	"encoding/json"
+	"heapwalk/samples/internal/rawio"
 	"os"
 	"os/signal"
 	"runtime"
@@ -147,14 +148,14 @@ func Here(name string, expect Expect, checksum func() uint64) {
 	line = append(line, fields...)
 	line = append(line, fragment...)
 	line = append(line, "}\n"...)
-	write(line)
+	rawio.Write(line)
 
 	if checksumMode {
 		for range usr1 {
 			line = append(line[:0], `{"checksum":`...)
 			line = strconv.AppendUint(line, checksum(), 10)
 			line = append(line, "}\n"...)
-			write(line)
+			rawio.Write(line)
 		}
 	}
 	var b [1]byte
@@ -167,7 +168,7 @@ func Here(name string, expect Expect, checksum func() uint64) {
 func Running(name string, expect Expect) {
 	fragment := encode(name, expect)
 	b := []byte(`{"ready":true,"pid":` + strconv.Itoa(os.Getpid()) + string(fragment) + "}\n")
-	write(b)
+	rawio.Write(b)
 }
 
 // encode returns `,"sample":NAME,...expectations` (leading comma, no braces).
@@ -181,20 +182,6 @@ func encode(name string, expect Expect) []byte {
 		fail("encoding expectations: " + err.Error())
 	}
 	return append([]byte{','}, b[1:len(b)-1]...)
-}
-
-// write sends b to stdout with a raw write(2): os.Stdout's path may allocate.
-func write(b []byte) {
-	for len(b) > 0 {
-		n, err := syscall.Write(1, b)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
-			}
-			os.Exit(3)
-		}
-		b = b[n:]
-	}
 }
 
 func fail(msg string) {
