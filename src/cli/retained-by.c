@@ -25,26 +25,101 @@
 
 #define DEFAULT_LIMIT 10
 
+/* A glob often matches more types than meant (in Go, '*Session' also matches
+ * map[string]*main.Session and []*main.Session), and a matched container that dominates the
+ * other members shows their groups with 0 B retained; listing the types matched, biggest first,
+ * makes that visible and gives the exact names to ask for instead. */
+#define TYPES_SHOWN 6
+
+typedef struct matched_type {
+	const char *name;       /* the graph's bytes, not NUL-terminated */
+	uint32_t len;
+	uint64_t objects, bytes;
+} matched_type;
+
 typedef struct matched {
 	uint64_t objects, bytes;
 	uint64_t unreachable_objects, unreachable_bytes;
+	GArray *types;          /* matched_type, by bytes then objects, descending; one per name */
 } matched;
 
-static matched count_matched(const hw_heap *h, const GArray *members)
+static void matched_clear(matched *m)
 {
-	matched m = { 0 };
+	g_clear_pointer(&m->types, g_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(matched, matched_clear)
 
+static gint by_bytes_desc(gconstpointer a, gconstpointer b)
+{
+	const matched_type *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->objects != y->objects)
+		return x->objects < y->objects ? 1 : -1;
+	return 0;
+}
+
+static void count_matched(const hw_heap *h, const GArray *members, matched *m)
+{
+	/* Type ids are few next to objects: count per id, then merge ids that share a name. */
+	g_autoptr(GHashTable) by_id = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+	*m = (matched){ .types = g_array_new(FALSE, FALSE, sizeof(matched_type)) };
 	for (guint i = 0; i < members->len; i++) {
 		uint32_t v = g_array_index(members, uint32_t, i);
-		uint64_t size = hw_graph_object_size(h->graph, v);
-		m.objects++;
-		m.bytes += size;
+		hwd_object o = hw_graph_object(h->graph, v);
+		m->objects++;
+		m->bytes += o.size;
 		if (!hw_domtree_reachable(h->dom, v)) {
-			m.unreachable_objects++;
-			m.unreachable_bytes += size;
+			m->unreachable_objects++;
+			m->unreachable_bytes += o.size;
 		}
+		matched_type *t = g_hash_table_lookup(by_id, GUINT_TO_POINTER(o.type + 1));
+		if (!t) {
+			t = g_new0(matched_type, 1);
+			t->name = hw_graph_type_name(h->graph, o.type, &t->len);
+			g_hash_table_insert(by_id, GUINT_TO_POINTER(o.type + 1), t);
+		}
+		t->objects++;
+		t->bytes += o.size;
 	}
-	return m;
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, by_id);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const matched_type *t = value;
+		char *name = g_strndup(t->name, t->len);
+		gpointer at = g_hash_table_lookup(by_name, name);
+		if (at) {
+			matched_type *same = &g_array_index(m->types, matched_type, GPOINTER_TO_UINT(at) - 1);
+			same->objects += t->objects;
+			same->bytes += t->bytes;
+			g_free(name);
+			continue;
+		}
+		g_array_append_val(m->types, *t);
+		g_ptr_array_add(names, name);
+		g_hash_table_insert(by_name, name, GUINT_TO_POINTER(m->types->len));
+	}
+	g_array_sort(m->types, by_bytes_desc);
+}
+
+static void print_types_text(const matched *m)
+{
+	char b[HW_UNITS_BUF];
+
+	if (m->types->len < 2)
+		return;
+	printf("%u types match:", m->types->len);
+	for (guint i = 0; i < m->types->len && i < TYPES_SHOWN; i++) {
+		const matched_type *t = &g_array_index(m->types, matched_type, i);
+		printf("%s %.*s %" PRIu64 " (%s)", i ? "," : "", (int)t->len, t->name, t->objects, hw_units_bytes(b, t->bytes));
+	}
+	if (m->types->len > TYPES_SHOWN)
+		printf(", and %u more", m->types->len - TYPES_SHOWN);
+	printf("\n(a matched object dominated by another adds no retained bytes; name one type to see it alone)\n\n");
 }
 
 /* Where each shown group's objects were allocated: one summary per group, or NULL when the
@@ -80,6 +155,7 @@ static void print_text(const hw_heap *h, const char *pattern, const matched *m, 
 	printf("%" PRIu64 " objects (%s) of types matching '%s'; %" PRIu64 " unreachable (%s)\n\n",
 	       m->objects, hw_units_bytes(b1, m->bytes), pattern, m->unreachable_objects,
 	       hw_units_bytes(b2, m->unreachable_bytes));
+	print_types_text(m);
 	for (guint i = 0; i < shown; i++) {
 		const hw_group *g = g_ptr_array_index(groups, i);
 		hw_table_cell(t, "%u", i + 1);
@@ -156,6 +232,21 @@ static void print_json(const hw_heap *h, const char *pattern, const matched *m, 
 	hw_json_u64(j, m->unreachable_objects);
 	hw_json_key(j, "unreachable_bytes");
 	hw_json_u64(j, m->unreachable_bytes);
+	hw_json_key(j, "types");
+	hw_json_begin_array(j);
+	for (guint i = 0; i < m->types->len; i++) {
+		const matched_type *t = &g_array_index(m->types, matched_type, i);
+		g_autofree char *name = g_strndup(t->name, t->len);
+		hw_json_begin_object(j);
+		hw_json_key(j, "name");
+		hw_json_string(j, name);
+		hw_json_key(j, "objects");
+		hw_json_u64(j, t->objects);
+		hw_json_key(j, "bytes");
+		hw_json_u64(j, t->bytes);
+		hw_json_end_object(j);
+	}
+	hw_json_end_array(j);
 	hw_json_end_object(j);
 	hw_json_key(j, "total_groups");
 	hw_json_u64(j, groups->len);
@@ -201,7 +292,7 @@ int hw_cmd_retained_by(const hw_command *cmd, int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	gint64 limit = DEFAULT_LIMIT;
 	const char *pattern;
-	matched m;
+	g_auto(matched) m = { 0 };
 	int status;
 	const GOptionEntry entries[] = {
 		{ "limit", 'n', 0, G_OPTION_ARG_INT64, &limit, "Show the N biggest paths (default 10; 0: all)", "N" },
@@ -225,7 +316,7 @@ int hw_cmd_retained_by(const hw_command *cmd, int argc, char **argv)
 		hw_snapshot_status(&cli, heap.reader);
 		return HW_EXIT_ERROR;
 	}
-	m = count_matched(&heap, members);
+	count_matched(&heap, members, &m);
 	groups = hw_groups_compute(heap.dom, heap.paths, &g_array_index(members, uint32_t, 0), members->len, &error);
 	if (!groups)
 		return hw_cli_fail(&cli, error);

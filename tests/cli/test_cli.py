@@ -374,10 +374,23 @@ def test_retained_by(fx, snap, **_):
     check([g.get("retained") for g in groups] == sorted((g.get("retained") for g in groups), reverse=True),
           "*Session: biggest first")
     check(doc.get("matched", {}).get("objects") == len(matched), "*Session: matched objects")
+    want_types = {}
+    for v in matched:
+        t = want_types.setdefault(fx.objects[v][2], [0, 0])
+        t[0] += 1
+        t[1] += size_of(fx, [v])
+    got_types = doc.get("matched", {}).get("types", [])
+    check({t.get("name"): [t.get("objects"), t.get("bytes")] for t in got_types} == want_types
+          and len(got_types) == len(want_types),
+          "*Session: matched types %s, expected %s" % (got_types, want_types))
+    check([t.get("bytes") for t in got_types] == sorted((t.get("bytes") for t in got_types), reverse=True),
+          "*Session: matched types biggest first")
     auth = [g for g in groups if g.get("example") == addr(fx, fx.auth)]
     check(len(auth) == 1 and auth[0].get("objects") == 1, "*Session: the handler's auth.Session is its own group")
     rc, out, err = run("retained-by", "*Session", snap)
     check(rc == 0 and "main.cache" in out and "main.serve" in out, "retained-by text names both roots")
+    check(("%d types match:" % len(want_types)) in out and all(n in out for n in want_types),
+          "retained-by text lists the types a glob matched")
     rc, out, err = run("retained-by", "nosuch.Type", snap)
     check(rc == 1 and "nosuch.Type" in err, "retained-by with no matching type: exit 1 (%d)" % rc)
 
