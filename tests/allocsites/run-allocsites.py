@@ -29,37 +29,11 @@ import json
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
 
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg, flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    return cond
-
-
-def require_go():
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
-    if not go:
-        sys.exit("FAIL: no `go` on PATH: these tests need Go >= 1.22")
-    out = subprocess.run([go, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"go1\.(\d+)", out)
-    if not m or int(m.group(1)) < 22:
-        sys.exit("FAIL: these tests need Go >= 1.22, `go version` says: " + out.strip())
-    return go
-
-
-def run(cmd, **kw):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check, finish, require_go, run  # noqa: E402
 
 
 def is_runtime(func):
@@ -137,35 +111,22 @@ def pprof_sites(go, exe, profile, rate):
     return {k: v for k, v in sites.items() if v[0]}
 
 
-class Sample:
-    def __init__(self, args, workdir, rate1):
-        self.exe = os.path.join(args.samples, "allocsites")
-        self.profile = os.path.join(workdir, "heap.pprof")
-        env = dict(os.environ)
-        env["HEAPWALK_ALLOCSITES_PPROF"] = self.profile
-        env.pop("HEAPWALK_SAMPLE_DUMP", None)
-        env.pop("HEAPWALK_ALLOCSITES_RATE", None)
-        self.heapdump = os.path.join(workdir, "allocsites.heapdump") if rate1 else None
-        if rate1:
-            env["HEAPWALK_ALLOCSITES_RATE"] = "1"
-            env["HEAPWALK_SAMPLE_DUMP"] = self.heapdump
-        self.proc = subprocess.Popen([self.exe], stdout=subprocess.PIPE, env=env)
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("sample allocsites exited (status %s) before its ready line" % self.proc.wait())
-        self.ready = json.loads(line)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+def start_sample(args, workdir, rate1):
+    """The sample, writing its heap profile (and at rate 1 its heap dump) at its stop point."""
+    profile = os.path.join(workdir, "heap.pprof")
+    heapdump = os.path.join(workdir, "allocsites.heapdump") if rate1 else None
+    s = harness.Sample(os.path.join(args.samples, "allocsites"),
+                       {"HEAPWALK_ALLOCSITES_PPROF": profile, "HEAPWALK_SAMPLE_DUMP": heapdump,
+                        "HEAPWALK_ALLOCSITES_RATE": "1" if rate1 else None})
+    s.profile, s.heapdump = profile, heapdump
+    return s
 
 
 def capture(args, workdir, rate1):
     """Runs the sample, dumps it; returns (ready, snapshot, listing objects, listing summary, sites json)."""
     os.makedirs(workdir, exist_ok=True)
     snap = os.path.join(workdir, "allocsites.hwd")
-    s = Sample(args, workdir, rate1)
+    s = start_sample(args, workdir, rate1)
     try:
         r = run([args.heapwalk, "dump", "--pid", s.ready["pid"], "-o", snap])
         check(r.returncode == 0, "heapwalk dump: " + r.stderr.strip())
@@ -374,9 +335,7 @@ def main():
         sys.exit("FAIL: go was not found when the build was configured")
     truth = case_rate1(args, go, os.path.join(args.workdir, "rate1"))
     case_default(args, go, os.path.join(args.workdir, "default"), truth)
-    if failures:
-        sys.exit("%d failures" % len(failures))
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":

@@ -35,63 +35,23 @@ import collections
 import json
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check, fail, finish, require_go, run  # noqa: E402
+
 SAMPLES = ["cache", "listeners", "goroutines", "bigptr", "maps", "ifaces", "closures", "cycle", "list"]
-failures = []
 
 
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg, flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    return cond
-
-
-def require_go():
-    go = shutil.which("go")
-    if not go:
-        sys.exit("FAIL: no `go` on PATH: these tests need Go >= 1.22")
-    out = subprocess.run([go, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"go1\.(\d+)", out)
-    if not m or int(m.group(1)) < 22:
-        sys.exit("FAIL: these tests need Go >= 1.22, `go version` says: " + out.strip())
-
-
-class Sample:
-    """A running sample process; stopped (killed) by close()."""
+class Sample(harness.Sample):
+    """A sample of SAMPLES, with its debug.WriteHeapDump file at its stop point unless dump=False."""
 
     def __init__(self, args, name, workdir, mode=None, dump=True):
-        self.name = name
-        self.exe = os.path.join(args.samples, name)
         self.dump = os.path.join(workdir, name + ".heapdump") if dump else None
-        env = dict(os.environ)
-        env.pop("HEAPWALK_SAMPLE_DUMP", None)
-        if self.dump:
-            env["HEAPWALK_SAMPLE_DUMP"] = self.dump
-        if mode:
-            env["HEAPWALK_SAMPLE_MODE"] = mode
-        self.proc = subprocess.Popen([self.exe], stdout=subprocess.PIPE, env=env)
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("sample %s exited (status %s) before its ready line" % (name, self.proc.wait()))
-        self.ready = json.loads(line)
-        self.pid = self.proc.pid
-
-    def line(self):
-        return json.loads(self.proc.stdout.readline())
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        super().__init__(os.path.join(args.samples, name),
+                         {"HEAPWALK_SAMPLE_DUMP": self.dump, "HEAPWALK_SAMPLE_MODE": mode})
 
 
 def proc_state(pid):
@@ -108,10 +68,6 @@ def proc_state(pid):
     if tracer != "0":
         return "traced by %s" % tracer
     return "running"
-
-
-def run(cmd, **kw):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
 
 
 def oracle(args, sample, listing, volatile=None):
@@ -384,9 +340,7 @@ def main():
         case_churn(args, args.workdir)
     else:
         sys.exit("unknown case " + args.case)
-    if failures:
-        sys.exit("%d check(s) failed" % len(failures))
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":
