@@ -8,8 +8,11 @@
  * and its function; a cleanup its function and argument. The object itself stays collectable,
  * so it is not a root. Finalizers and cleanups already queued to run (runtime.allfin,
  * runtime.gcCleanups; §4.2) hold their objects strongly. A weak pointer's special keeps its
- * handle (a noscan word holding the target's address) alive, not the target. Registers of
- * every thread are conservative roots.
+ * handle (a noscan word holding the target's address) alive, not the target. The registers
+ * of a thread running a goroutine (_Grunning) are conservative roots: its code may hold the
+ * only pointer to an object in a register. Other threads' registers are not: a thread asleep
+ * in the scheduler or in a system call keeps leftovers there that the collector never scans,
+ * and rooting them let one stale value steal the dominance of a whole map from its global.
  */
 #include "goruntime/walk.h"
 
@@ -367,6 +370,7 @@ gboolean gr_roots_emit_threads(gr_walk *w, GError **error)
 		ht.tid = (uint32_t)th->tid;
 		ht.pc = th->regs.rip;
 		ht.sp = th->regs.rsp;
+		gboolean running = FALSE;   /* the thread runs a goroutine's code */
 		GArray *ms = w->pause->ms;
 		for (guint i = 0; i < ms->len; i++) {
 			const gr_m *m = &g_array_index(ms, gr_m, i);
@@ -376,13 +380,17 @@ gboolean gr_roots_emit_threads(gr_walk *w, GError **error)
 			g_snprintf(name, sizeof name, "m%" G_GUINT64_FORMAT, m->id);
 			ht.name = hwd_writer_cstring(w->w, name);
 			GArray *gs = w->pause->gs;
-			for (guint k = 0; k < gs->len; k++)
-				if (g_array_index(gs, gr_g, k).addr == m->curg && m->curg)
-					ht.goroutine_id = g_array_index(gs, gr_g, k).goid;
+			for (guint k = 0; k < gs->len; k++) {
+				const gr_g *g = &g_array_index(gs, gr_g, k);
+				if (g->addr == m->curg && m->curg) {
+					ht.goroutine_id = g->goid;
+					running = g->status == w->L->g_running;
+				}
+			}
 		}
 		if (!gr_walk_check(hwd_writer_thread(w->w, &ht), "thread", error))
 			return FALSE;
-		for (size_t r = 0; r < G_N_ELEMENTS(regs); r++) {
+		for (size_t r = 0; running && r < G_N_ELEMENTS(regs); r++) {
 			uint64_t v;
 			memcpy(&v, (const char *)&th->regs + regs[r].off, 8);
 			char name[48];

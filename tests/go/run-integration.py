@@ -213,6 +213,27 @@ def check_snapshot(args, sample, snap, oracle_listing, volatile, summary, what):
     diff_listings(oracle_listing, listing, what, volatile)
 
 
+def threads_asleep(pid):
+    """True if every thread of pid sleeps in the kernel (/proc state S or D): none can be in
+    the middle of a goroutine's code, so no register can hold a live pointer."""
+    task = "/proc/%d/task" % pid
+    for tid in os.listdir(task):
+        stat = open(os.path.join(task, tid, "stat")).read()
+        if stat[stat.rindex(")") + 2] not in "SD":
+            return False
+    return True
+
+
+def check_register_roots(args, snap, asleep, what):
+    """The kernel says whether a register can matter: with every thread asleep, none is a root."""
+    if not asleep:
+        return
+    r = run([args.heapwalk, "info", snap, "--format", "json"])
+    if check(r.returncode == 0, "%s: heapwalk info: %s" % (what, r.stderr.strip())):
+        n = json.loads(r.stdout)["roots"]["by_kind"]["register"]
+        check(n == 0, "%s: %d register roots, but every thread was asleep in the kernel" % (what, n))
+
+
 def capture_live(args, pid, out):
     return run([args.heapwalk, "dump", "--pid", pid, "-o", out])
 
@@ -243,11 +264,13 @@ def case_dump(args, name, workdir):
               % (name, len(volatile), ", ".join("%s x%d" % (f, n) for f, n in
                                                sorted(collections.Counter(volatile.values()).items()))))
         snap = os.path.join(workdir, name + ".live.hwsnap")
+        asleep = threads_asleep(sample.pid)
         r = capture_live(args, sample.pid, snap)
         state = proc_state(sample.pid)
         check(state == "running", "%s: after a live capture the target is %s" % (name, state))
         if check(r.returncode == 0, "%s: heapwalk dump --pid failed (%d): %s" % (name, r.returncode, r.stderr.strip())):
             check_snapshot(args, sample, snap, oracle_listing, volatile, summary, name + " (live)")
+            check_register_roots(args, snap, asleep, name + " (live)")
         prefix = os.path.join(workdir, name + ".core")
         r = run(["gcore", "-o", prefix, sample.pid])
         core = "%s.%d" % (prefix, sample.pid)
@@ -260,6 +283,7 @@ def case_dump(args, name, workdir):
         os.unlink(core)
         if check(r.returncode == 0, "%s: heapwalk dump --core failed (%d): %s" % (name, r.returncode, r.stderr.strip())):
             check_snapshot(args, sample, snap, oracle_listing, volatile, summary, name + " (core)")
+            check_register_roots(args, snap, asleep, name + " (core)")
     finally:
         sample.close()
 
