@@ -60,8 +60,9 @@ struct hwd_reader {
 
 	uint32_t major, minor, header_size, pointer_size, file_flags;
 	struct table t[HWD_CHUNK_KIND__NEXT]; /* only the fixed-record kinds are used */
-	const uint8_t **strs;                 /* strs[id - 1] points at the string's u32 length */
-	uint64_t nstrs, strs_cap;
+	struct str_mark *marks;               /* sparse string index, by id (see STR_STRIDE) */
+	uint64_t nmarks, marks_cap;
+	uint64_t nstrs;
 	struct meta_ent *meta;
 	uint64_t nmeta, meta_cap;
 	struct contents_ent *contents;
@@ -119,6 +120,17 @@ static int nomem(hwd_error *err, uint64_t off)
 	HWD_CORRUPT(err, off, field, "string id %u at 0x%llx is undefined (%llu strings so far)",  \
 		    (unsigned)(id), (unsigned long long)(off), (unsigned long long)(r)->nstrs)
 
+/* Strings are found through a sparse index: the first string of every STRINGS chunk and every
+ * STR_STRIDE-th one after it. A Go heap labels each element edge "[i]", so a slice of millions
+ * of pointers brings millions of strings; a pointer per string would cost the analysis 8 bytes
+ * each (more than its budget per object allows), this costs under half a byte, and a lookup
+ * walks at most STR_STRIDE - 1 length prefixes inside one chunk. */
+#define STR_STRIDE 32
+struct str_mark {
+	uint64_t id;             /* of the string p points at */
+	const uint8_t *p;        /* its u32 length, followed by its bytes */
+};
+
 static int check_strings(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_t plen, uint64_t *nrec,
 			 hwd_error *err)
 {
@@ -135,21 +147,23 @@ static int check_strings(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_t
 				   "more than its %llu bytes can hold", (unsigned long long)off, count,
 				   (unsigned long long)plen);
 	*nrec = count;
-	if (grow((void **)&r->strs, &r->strs_cap, r->nstrs + count, sizeof *r->strs))
+	if (grow((void **)&r->marks, &r->marks_cap, r->nmarks + count / STR_STRIDE + 1, sizeof *r->marks))
 		return nomem(err, off);
-	uint64_t pos = 8;
+	uint64_t pos = 8, nmarks = r->nmarks;
 	for (uint32_t i = 0; i < count; i++) {
 		if (plen - pos < 4 || hwd_get_le32(p + pos) > plen - pos - 4)
 			return HWD_CORRUPT(err, payload + pos, "string.len", "string %llu at 0x%llx runs past the end "
 					   "of its chunk", (unsigned long long)r->nstrs + i + 1,
 					   (unsigned long long)(payload + pos));
-		r->strs[r->nstrs + i] = p + pos;
+		if (i % STR_STRIDE == 0)
+			r->marks[nmarks++] = (struct str_mark){ r->nstrs + i + 1, p + pos };
 		pos += 4 + (uint64_t)hwd_get_le32(p + pos);
 	}
 	if (pos != plen)
 		return HWD_CORRUPT(err, payload + pos, "chunk.length", "STRINGS chunk at 0x%llx has %llu bytes "
 				   "after its %u strings", (unsigned long long)off, (unsigned long long)(plen - pos), count);
-	r->nstrs += count; /* commit: the pointers above were written past the old count */
+	r->nstrs += count; /* commit: the marks above were written past the old count */
+	r->nmarks = nmarks;
 	return 0;
 }
 
@@ -741,10 +755,11 @@ static int walk(hwd_reader *r, hwd_error *err)
 					 "header does not announce compression (flags bit 1)",
 					 hwd__chunk_kind_name(kind & HWD_CHUNK_KIND_MASK), (unsigned long long)off);
 		} else {
-			uint64_t nstrs = r->nstrs, nmeta = r->nmeta, ncont = r->ncontents;
+			uint64_t nstrs = r->nstrs, nmarks = r->nmarks, nmeta = r->nmeta, ncont = r->ncontents;
 			rc = check_payload(r, kind, off, p, plen, &nrec, &here);
 			if (rc) { /* keep nothing of a bad chunk */
 				r->nstrs = nstrs;
+				r->nmarks = nmarks;
 				r->nmeta = nmeta;
 				r->ncontents = ncont;
 			}
@@ -917,7 +932,7 @@ void hwd_reader_close(hwd_reader *r)
 		free(r->t[k].runs);
 		free(r->t[k].copy);
 	}
-	free(r->strs);
+	free(r->marks);
 	free(r->meta);
 	free(r->contents);
 	if (r->map)
@@ -1066,7 +1081,17 @@ const char *hwd_reader_string(const hwd_reader *r, uint32_t id, uint32_t *len)
 			*len = 0;
 		return id ? NULL : "";
 	}
-	const uint8_t *p = r->strs[id - 1];
+	size_t lo = 0, hi = r->nmarks; /* the last mark at or below id; marks[0].id is 1 */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->marks[mid].id <= id)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const uint8_t *p = r->marks[lo].p;
+	for (uint64_t k = r->marks[lo].id; k < id; k++) /* same chunk: validated lengths */
+		p += 4 + (size_t)hwd_get_le32(p);
 	if (len)
 		*len = hwd_get_le32(p);
 	return (const char *)p + 4;

@@ -347,9 +347,49 @@ static void test_roundtrip_default_chunks(void **state)
 	roundtrip_both(0);
 }
 
+/* Many strings (a Go heap labels each element edge "[i]"): every id reads back as written,
+ * whatever chunk it fell in and wherever it lies between the reader's index marks. */
+static void test_roundtrip_many_strings(void **state)
+{
+	(void)state;
+	enum { NSTR = 100003 };
+	static const uint32_t chunk_sizes[] = { 1, 100, 0 };
+	for (size_t c = 0; c < sizeof chunk_sizes / sizeof chunk_sizes[0]; c++) {
+		char *dir = make_dir();
+		char path[512];
+		snprintf(path, sizeof path, "%s/strings.hwd", dir);
+		hwd_writer_options o = { .producer = "strings test", .pointer_size = 8, .chunk_bytes = chunk_sizes[c] };
+		hwd_writer *w;
+		hwd_error err;
+		char buf[64];
+		assert_int_equal(hwd_writer_open(path, &o, &w, &err), 0);
+		for (uint32_t i = 0; i < NSTR; i++) {
+			int n = snprintf(buf, sizeof buf, "[%u]%.*s", i, (int)(i % 7), "xxxxxxx");
+			assert_int_equal(hwd_writer_string(w, buf, (size_t)n), i + 1);
+		}
+		assert_int_equal(hwd_writer_finish(w, &err), 0);
+
+		hwd_reader *r;
+		assert_int_equal(hwd_reader_open(path, HWD_OPEN_STRICT, &r, &err), 0);
+		assert_int_equal(hwd_reader_string_count(r), NSTR);
+		for (uint32_t i = 0; i < NSTR; i++) {
+			uint32_t len;
+			int n = snprintf(buf, sizeof buf, "[%u]%.*s", i, (int)(i % 7), "xxxxxxx");
+			const char *s = hwd_reader_string(r, i + 1, &len);
+			assert_non_null(s);
+			assert_int_equal(len, (uint32_t)n);
+			assert_memory_equal(s, buf, (size_t)n);
+		}
+		assert_null(hwd_reader_string(r, NSTR + 1, NULL));
+		hwd_reader_close(r);
+		rm_dir(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_many_strings),
 		cmocka_unit_test(test_roundtrip_small_chunks),
 		cmocka_unit_test(test_roundtrip_tiny_chunks),
 		cmocka_unit_test(test_roundtrip_default_chunks),
