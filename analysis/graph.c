@@ -275,6 +275,64 @@ hw_graph *hw_graph_new_from_arrays(const hw_graph_arrays *a, GError **error)
 	return g;
 }
 
+hw_graph *hw_graph_new_owning(hw_graph_owned_arrays *a, GError **error)
+{
+	hw_graph *g = graph_alloc();
+	/* Ownership moves first, so every failure below frees the arrays with the graph. */
+	g->own_objects = a->objects;
+	g->own_edges = a->edges;
+	g->own_roots = a->roots;
+	g->own_types = a->types;
+	g->own_strings = a->strings;
+	uint64_t n_objects = a->n_objects;
+	g->n = (uint32_t)n_objects;
+	g->n_edges = a->n_edges;
+	g->n_roots = a->n_roots;
+	g->n_types = a->n_types;
+	g->n_strings = a->n_strings;
+	memset(a, 0, sizeof *a);
+	if (!check_counts(n_objects, g->n_edges, error)) {
+		hw_graph_free(g);
+		return NULL;
+	}
+	uint32_t n_listed = 0;
+	while (g->own_strings && g->own_strings[n_listed] && n_listed < g->n_strings)
+		n_listed++;
+	if (n_listed != g->n_strings || (g->own_strings && g->own_strings[n_listed])) {
+		g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "the string list does not hold exactly the %u strings it counts",
+		            g->n_strings);
+		hw_graph_free(g);
+		return NULL;
+	}
+	g->obj_runs = g_new0(hw_rec_run, 1);
+	g->obj_runs[0] = (hw_rec_run){ 0, g->n, g->own_objects };
+	g->n_obj_runs = 1;
+	g->edge_runs = g_new0(hw_rec_run, 1);
+	g->edge_runs[0] = (hw_rec_run){ 0, g->n_edges, g->own_edges };
+	g->n_edge_runs = 1;
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->own_objects[i].type > g->n_types) {
+			g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "object %u has type %u beyond the %u types",
+			            i, g->own_objects[i].type, g->n_types);
+			hw_graph_free(g);
+			return NULL;
+		}
+	}
+	for (uint32_t i = 0; i < g->n_types; i++) {
+		if (g->own_types[i].name > g->n_strings) {
+			g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "type %u names string %u beyond the %u strings",
+			            i + 1, g->own_types[i].name, g->n_strings);
+			hw_graph_free(g);
+			return NULL;
+		}
+	}
+	if (!build_first_edge(g, NULL, NULL, error) || !build_root_targets(g, error)) {
+		hw_graph_free(g);
+		return NULL;
+	}
+	return g;
+}
+
 const hwd_reader *hw_graph_reader(const hw_graph *g) { return g->reader; }
 uint32_t hw_graph_n_objects(const hw_graph *g) { return g->n; }
 uint64_t hw_graph_n_edges(const hw_graph *g) { return g->n_edges; }

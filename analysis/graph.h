@@ -12,7 +12,8 @@
  * their target alive, but retention paths avoid them when they can (see paths.h).
  *
  * A graph built from arrays (hw_graph_new_from_arrays) owns copies of everything and is what
- * the tests use; a loaded graph borrows the reader, which must stay open until
+ * the tests use; hw_graph_new_owning takes the arrays over without copying (the V8 importer's
+ * `v8nodes` path); a loaded graph borrows the reader, which must stay open until
  * hw_graph_free(). Graph accessors are read-only and safe to call from several threads, except
  * hw_graph_ensure_in_edges(), which must be called once before concurrent use of in-edges, and
  * except while hw_domtree_compute() runs on the graph: it borrows the first-edge index's
@@ -71,6 +72,25 @@ typedef struct hw_graph_arrays {
 	uint32_t n_strings;
 } hw_graph_arrays;
 hw_graph *hw_graph_new_from_arrays(const hw_graph_arrays *a, GError **error);
+
+/* The same arrays, handed over instead of copied: for importers that build a graph of
+ * millions of records in memory, where a copy would double the peak. Every pointer must come
+ * from g_malloc (strings: a NULL-terminated g_strv of exactly n_strings non-NULL entries, or
+ * NULL when there are none); the graph owns them from the call on, also when it fails (they
+ * are freed then), and *a is cleared. Same rules and errors as hw_graph_new_from_arrays. */
+typedef struct hw_graph_owned_arrays {
+	hwd_object *objects;
+	uint64_t n_objects;
+	hwd_edge *edges;
+	uint64_t n_edges;
+	hwd_root *roots;
+	uint64_t n_roots;
+	hwd_type *types;
+	uint32_t n_types;
+	char **strings;
+	uint32_t n_strings;
+} hw_graph_owned_arrays;
+hw_graph *hw_graph_new_owning(hw_graph_owned_arrays *a, GError **error);
 
 void hw_graph_free(hw_graph *g);
 

@@ -40,7 +40,7 @@ static void writer_ctx_clear(writer_ctx *c)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(writer_ctx, writer_ctx_clear)
 
-static hwd_type_kind kind_of(uint8_t t)
+hwd_type_kind hw_v8_type_kind(uint8_t t)
 {
 	switch (t) {
 	case HW_V8_NODE_OBJECT: case HW_V8_NODE_REGEXP: case HW_V8_NODE_WASM_OBJECT: return HWD_TYPE_STRUCT;
@@ -54,25 +54,37 @@ static hwd_type_kind kind_of(uint8_t t)
 	}
 }
 
-/* The class a node is counted under, as DevTools' summary names it for objects and natives
- * (their name: "Map", "Buffer", "system / JSArrayBufferData"), "(type)" for everything else
- * (strings, closures, code...: their names are contents, not classes). */
+gboolean hw_v8_next_addr(const hw_v8_snapshot *s, uint32_t v, uint64_t size, const char *source, uint64_t *addr,
+                         GError **error)
+{
+	uint64_t step = MAX((size + 7) & ~UINT64_C(7), 8);
+
+	if (size > UINT64_MAX - 7 || *addr > UINT64_MAX - step) {
+		g_set_error(error, HW_V8_ERROR, HW_V8_ERROR_FORMAT, "%s: the self sizes add up to more than 2^64 bytes "
+		            "(at node %u, id %llu)", source, v, (unsigned long long)s->node_id[v]);
+		return FALSE;
+	}
+	*addr += step;
+	return TRUE;
+}
+
+/* The class a node is counted under (hw_v8_type_is_class). */
 static uint32_t type_of(writer_ctx *c, uint32_t v)
 {
 	uint8_t t = c->s->node_type[v];
 
-	if (t == HW_V8_NODE_OBJECT || t == HW_V8_NODE_NATIVE) {
+	if (hw_v8_type_is_class(t)) {
 		uint32_t name = c->s->node_name[v];
 		if (!c->class_type[name]) {
 			size_t len;
 			const char *str = hw_v8_string(c->s, name, &len);
-			c->class_type[name] = hwd_writer_type(c->w, str, 0, kind_of(t));
+			c->class_type[name] = hwd_writer_type(c->w, str, 0, hw_v8_type_kind(t));
 		}
 		return c->class_type[name];
 	}
 	if (!c->type_type[t]) {
 		g_autofree char *name = g_strdup_printf("(%s)", hw_v8_node_type_name(t));
-		c->type_type[t] = hwd_writer_type(c->w, name, 0, kind_of(t));
+		c->type_type[t] = hwd_writer_type(c->w, name, 0, hw_v8_type_kind(t));
 	}
 	return c->type_type[t];
 }
@@ -141,27 +153,19 @@ gboolean hw_v8_write_snapshot(const hw_v8_snapshot *s, const hw_v8_retention *rt
 
 	for (uint32_t v = 0; v < s->n_nodes; v++) {
 		hwd_object o = { .addr = addr, .size = rt->self[v], .type = type_of(&c, v) };
-		uint64_t step = MAX((o.size + 7) & ~UINT64_C(7), 8);
-		if (o.size > UINT64_MAX - 7 || addr > UINT64_MAX - step) {
+		if (!hw_v8_next_addr(s, v, o.size, source, &addr, error)) {
 			hwd_writer_abort(c.w);
-			g_set_error(error, HW_V8_ERROR, HW_V8_ERROR_FORMAT, "%s: the self sizes add up to more than 2^64 bytes "
-			            "(at node %u, id %llu)", source, v, (unsigned long long)s->node_id[v]);
 			return FALSE;
 		}
 		if (o.type == 0 || (rc = hwd_writer_object(c.w, &o)) < 0)
 			return writer_failed(c.w, out_path, o.type == 0 ? HWD_E_NOMEM : rc, error);
-		addr += step;
 	}
 
-	uint32_t adopted_label = hwd_writer_cstring(c.w, "(unreachable: adopted by the root)");
+	uint32_t adopted_label = hwd_writer_cstring(c.w, HW_V8_ADOPTED_LABEL);
 	for (uint32_t v = 0; v < s->n_nodes; v++) {
 		for (uint32_t e = s->first_edge[v]; e < s->first_edge[v + 1]; e++) {
-			uint8_t t = s->edge_type[e];
-			hwd_edge_kind kind = !hw_v8_edge_essential(rt, e) ? HWD_EDGE_WEAK :
-			                     t == HW_V8_EDGE_INTERNAL || t == HW_V8_EDGE_HIDDEN ? HWD_EDGE_INTERNAL :
-			                     HWD_EDGE_STRONG;
 			hwd_edge he = { .from = v, .to = s->edge_to[e], .label = label_of(&c, e),
-			                .info = hwd_edge_info(kind, HWD_EDGE_OFFSET_UNKNOWN) };
+			                .info = hwd_edge_info(hw_v8_edge_kind(s, rt, e), HWD_EDGE_OFFSET_UNKNOWN) };
 			if (he.label == 0 || (rc = hwd_writer_edge(c.w, &he)) < 0)
 				return writer_failed(c.w, out_path, he.label == 0 ? HWD_E_NOMEM : rc, error);
 		}
@@ -175,7 +179,7 @@ gboolean hw_v8_write_snapshot(const hw_v8_snapshot *s, const hw_v8_retention *rt
 		}
 	}
 
-	hwd_root root = { .kind = HWD_ROOT_OTHER, .name = hwd_writer_cstring(c.w, "(V8 root)"), .object = rt->root,
+	hwd_root root = { .kind = HWD_ROOT_OTHER, .name = hwd_writer_cstring(c.w, HW_V8_ROOT_NAME), .object = rt->root,
 	                  .goroutine = HWD_NONE, .frame = HWD_NONE };
 	if ((rc = hwd_writer_root(c.w, &root)) < 0)
 		return writer_failed(c.w, out_path, rc, error);

@@ -24,6 +24,31 @@ G_BEGIN_DECLS
 
 #define HW_V8_ADDR_BASE UINT64_C(0x100000)
 
+/* The one GC root's name and the label of the root's adoption edges. */
+#define HW_V8_ROOT_NAME "(V8 root)"
+#define HW_V8_ADOPTED_LABEL "(unreachable: adopted by the root)"
+
+/* The pieces of the conversion that v8-graph.h shares (one definition each):
+ * the type kind of a node type; whether a node is counted under its own name as a class
+ * (objects and natives: "Map", "Buffer", "system / JSArrayBufferData", as DevTools' summary
+ * names them) rather than "(type)" (strings, closures, code...: their names are contents);
+ * the kind of edge e under the rules (not essential: weak, so the generic dominators skip it;
+ * internal and hidden: internal; the rest strong); and the synthetic address after node v's
+ * (FALSE with *error set when the self sizes pass 2^64 bytes). */
+hwd_type_kind hw_v8_type_kind(uint8_t node_type);
+static inline gboolean hw_v8_type_is_class(uint8_t node_type)
+{
+	return node_type == HW_V8_NODE_OBJECT || node_type == HW_V8_NODE_NATIVE;
+}
+static inline hwd_edge_kind hw_v8_edge_kind(const hw_v8_snapshot *s, const hw_v8_retention *rt, uint32_t e)
+{
+	uint8_t t = s->edge_type[e];
+	return !hw_v8_edge_essential(rt, e) ? HWD_EDGE_WEAK :
+	       t == HW_V8_EDGE_INTERNAL || t == HW_V8_EDGE_HIDDEN ? HWD_EDGE_INTERNAL : HWD_EDGE_STRONG;
+}
+gboolean hw_v8_next_addr(const hw_v8_snapshot *s, uint32_t v, uint64_t size, const char *source, uint64_t *addr,
+                         GError **error);
+
 /* Writes `s` under the retention `rt` (computed from s) to `out_path` ("-" for stdout), with
  * `source` (the input's name) in the metadata. FALSE with *error set on failure; nothing is
  * left at out_path then. */

@@ -140,8 +140,11 @@ static guint8 *page_owned(const hw_v8_snapshot *s, hw_v8_rules rules, uint32_t r
 	return page;
 }
 
-/* R3: the essential-edge bitmap. */
-static guint8 *essential_edges(const hw_v8_snapshot *s, hw_v8_rules rules, uint32_t root, const guint8 *page)
+/* R3: the essential-edge bitmap. The same pass marks, for R5, the nodes with an essential
+ * referrer (has_ess_in) and those with a referrer over an edge neither weak nor shortcut
+ * (has_strong_in): one bit per node each, zeroed by the caller. */
+static guint8 *essential_edges(const hw_v8_snapshot *s, hw_v8_rules rules, uint32_t root, const guint8 *page,
+                               guint8 *has_ess_in, guint8 *has_strong_in)
 {
 	guint8 *ess = g_new0(guint8, s->n_edges / 8 + 1);
 	/* Per string: 0 not looked at, 1 not an ephemeron name, 2 an ephemeron name. */
@@ -151,6 +154,8 @@ static guint8 *essential_edges(const hw_v8_snapshot *s, hw_v8_rules rules, uint3
 		for (uint32_t e = s->first_edge[v]; e < s->first_edge[v + 1]; e++) {
 			uint32_t c = s->edge_to[e];
 			uint8_t t = s->edge_type[e];
+			if (t != HW_V8_EDGE_WEAK && t != HW_V8_EDGE_SHORTCUT)
+				BIT_SET(has_strong_in, c);
 			if (t == HW_V8_EDGE_WEAK || c == v)
 				continue;
 			if (v != root && (t == HW_V8_EDGE_SHORTCUT || (BIT_GET(page, c) && !BIT_GET(page, v))))
@@ -166,6 +171,7 @@ static guint8 *essential_edges(const hw_v8_snapshot *s, hw_v8_rules rules, uint3
 					continue;
 			}
 			BIT_SET(ess, e);
+			BIT_SET(has_ess_in, c);
 		}
 	}
 	return ess;
@@ -254,23 +260,16 @@ static void reach(const hw_v8_snapshot *s, const guint8 *ess, uint32_t from, gui
  * no essential referrer, or one from a later clique node that does ("semi1" below). So: an edge
  * from the root to every clique node, and the edges from the other clique nodes into reached
  * nodes stop counting. */
-static void adopt_unreached(const hw_v8_snapshot *s, hw_v8_retention *rt)
+static void adopt_unreached(const hw_v8_snapshot *s, hw_v8_retention *rt, const guint8 *has_ess_in,
+                            const guint8 *has_strong_in)
 {
 	const uint32_t n = s->n_nodes;
 	g_autofree guint8 *seen = g_new0(guint8, n / 8 + 1);
-	g_autofree guint8 *has_ess_in = g_new0(guint8, n / 8 + 1);
-	g_autofree guint8 *has_strong_in = g_new0(guint8, n / 8 + 1);
 	g_autofree guint8 *orphan_root = g_new0(guint8, n / 8 + 1);
 	g_autofree uint32_t *stack = g_new(uint32_t, n);
 	GArray *adopted = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 
 	reach(s, rt->essential, rt->root, seen, stack);
-	for (uint32_t e = 0; e < s->n_edges; e++) {
-		if (BIT_GET(rt->essential, e))
-			BIT_SET(has_ess_in, s->edge_to[e]);
-		if (s->edge_type[e] != HW_V8_EDGE_WEAK && s->edge_type[e] != HW_V8_EDGE_SHORTCUT)
-			BIT_SET(has_strong_in, s->edge_to[e]);
-	}
 	for (uint32_t v = 0; v < n; v++) {
 		if (BIT_GET(seen, v))
 			continue;
@@ -332,16 +331,18 @@ hw_v8_retention *hw_v8_retention_compute(const hw_v8_snapshot *s, hw_v8_rules ru
 {
 	hw_v8_retention *rt = g_new0(hw_v8_retention, 1);
 	g_autofree guint8 *page = NULL;
+	g_autofree guint8 *has_ess_in = g_new0(guint8, s->n_nodes / 8 + 1);
+	g_autofree guint8 *has_strong_in = g_new0(guint8, s->n_nodes / 8 + 1);
 
 	rt->rules = rules;
 	/* R1: DevTools honours root_index; memlab takes node 0. */
 	rt->root = rules == HW_V8_RULES_DEVTOOLS ? s->root : 0;
 	page = page_owned(s, rules, rt->root);
-	rt->essential = essential_edges(s, rules, rt->root, page);
+	rt->essential = essential_edges(s, rules, rt->root, page, has_ess_in, has_strong_in);
 	rt->self = g_memdup2(s->node_self, sizeof(uint64_t) * s->n_nodes);
 	if (rules == HW_V8_RULES_DEVTOOLS)
 		rt->n_moved = fold_self_sizes(s, rt->root, rt->self);
-	adopt_unreached(s, rt);
+	adopt_unreached(s, rt, has_ess_in, has_strong_in);
 	return rt;
 }
 

@@ -1,17 +1,19 @@
 #!/bin/sh
 # run-compare.sh - heapwalk's V8 retained sizes and dominators against memlab's and DevTools'.
 #
-# Usage: run-compare.sh HEAPWALK generated|fixtures
+# Usage: run-compare.sh HEAPWALK generated|fixtures [TEST-V8-GRAPH]
 # generated: a Node program (node/gen.js) builds a ~410k-node heap and snapshots it;
 # fixtures: node/fixtures.js writes the hand-made corner cases. For every snapshot and both
 # rule sets, `heapwalk v8nodes` is joined node by node with the tool's own output
 # (node/memlab-nodes.js, node/devtools-nodes.mjs): any difference fails the test. The expected
 # values are computed by the tools here, at test time. Node.js and the npm packages of
 # node/package.json (installed by scripts/test.sh: `npm ci` in tests/v8/node) are required:
-# without them the test fails.
+# without them the test fails. TEST-V8-GRAPH (test-v8-graph.c), when given, also checks the
+# in-memory graph of `v8nodes` against the converted file on every snapshot.
 set -eu
 hw=$1
 what=$2
+graph_test=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 node_dir=$here/node
 
@@ -52,6 +54,10 @@ for snap in "$work"/*.heapsnapshot; do
 		node "$node_dir/compare.js" "$b.hw-$rules.tsv" "$b.$rules.tsv" "$rules on $(basename "$snap")" || status=1
 	done
 done
+
+if [ -n "$graph_test" ]; then
+	"$graph_test" "$work"/*.heapsnapshot || status=1
+fi
 
 # The analysis commands read a .heapsnapshot directly, and `import v8` writes a snapshot that
 # reads back with the same numbers (DevTools' rules by default).
