@@ -4,11 +4,16 @@
  *  1. Depth-first search from the super-root. The stack is implicit: parent[] links the open
  *     path and each open vertex's forest slot remembers where its edge scan stopped (which
  *     also names the vertex's object), so a 10-million deep chain costs no native stack and
- *     no preorder -> object map. Gives pre_of (object -> pre), parent. The
- *     search also classifies every edge it meets (see dfs()): an edge u->w with pre(u) <
- *     pre(w) is a tree or forward edge and its candidate semidominator is just pre(u) (kept
- *     in w's label); edges with pre(u) > pre(w) are counted per target, since their
- *     candidate depends on the forest at the time w is processed. Self-loops never matter.
+ *     no preorder -> object map. Gives pre_of (object -> pre), parent. Which objects were
+ *     reached is kept in a bitmap that stays in the cache, so the search's critical path is
+ *     only the new vertex's first-edge entry and edge records; returns fetch ahead up the
+ *     open path (see dfs()).
+ *  1b. One sequential pass over the edge records classifies every edge by the now final
+ *     preorder (classify_edges()): an edge u->w with pre(u) < pre(w) is a tree or forward edge
+ *     and its candidate semidominator is just pre(u) (kept in w's label); edges with pre(u) >
+ *     pre(w) are counted per target, since their candidate depends on the forest at the time
+ *     w is processed. Self-loops never matter. (Classifying during the search put two more
+ *     dependent misses per edge on its critical path; here targets are fetched ahead.)
  *  2. One more pass over the edge records fills those back/cross edges into buckets by
  *     target ("rev"); on a random graph each pass is a stream of cache misses, so there are
  *     as few as possible: one, unless the buckets exceed their cap (about 2 bytes per
@@ -21,13 +26,16 @@
  *     processed, so linking costs nothing. Labels are minimum semidominator *values* (not
  *     vertices). Path compression reverses the ancestor pointers on the way up and restores
  *     them on the way down (no stack). semi(w) is parked in rev_first[w], whose old content
- *     (the end of w's bucket) is dead once w is processed.
+ *     (the end of w's bucket) is dead once w is processed. Each eval's climb is a chain of
+ *     dependent misses; a read-only walk up the chain of an eval a few positions on runs
+ *     alongside (runahead_step()), so two chains are in flight instead of one.
  *  4. NCA: idom(w) starts as parent(w) (in the parent[] array itself) and climbs the idoms of
  *     smaller preorder numbers until it is <= semi(w).
  *  5. idom is scattered to object space through node_of (preorder -> object, rebuilt from
  *     pre_of), and retained sizes are summed in reverse preorder straight into object space
  *     (retained.c). The peak of the whole is step 2/3's: pre_of, parent, the forest (8) and
- *     the bucket index, 20 bytes per object, plus the buckets.
+ *     the bucket index, 20 bytes per object, plus the buckets (the search's bitmap, 1 bit
+ *     per object, is gone by then).
  * Large arrays get huge pages (hw_advise_random_access): every phase indexes them at random.
  * Unreachable objects never get a preorder number and end with idom HW_NONE.
  */
@@ -55,16 +63,45 @@ typedef struct forest_slot {
 	uint32_t label;
 } forest_slot;
 
+/* While returning from a vertex, the search climbs a chain of open vertices that were left
+ * long ago (on a random graph, most of the graph was searched since): each would cost a miss
+ * on its parent entry, one on its forest slot and one on the edge records at its cursor, one
+ * after the other. On arriving back at p, this fetches ahead for the ancestors the search
+ * returns to next: the parent entry and slot of the one AHEAD levels up, and the edge records
+ * of the one below it (its slot was fetched on the previous return), so a run of returns finds
+ * everything in the cache. The super-root's cursor is no edge index and is left alone. */
+static inline void prefetch_ancestors(const hw_graph *g, const uint32_t *parent, const forest_slot *f, uint32_t p)
+{
+	enum { AHEAD = 3 };
+	uint32_t x = p;
+	for (int k = 0; k < AHEAD - 1 && x != HW_NONE && x != 0; k++)
+		x = parent[x];
+	if (x == HW_NONE || x == 0)
+		return;
+	uint32_t c = f[x].label;
+	if (c < g->n_edges) {
+		const hwd_edge *ep;
+		hw_graph_edge_span(g, c, c + 1, &ep);
+		__builtin_prefetch(ep);
+	}
+	uint32_t y = parent[x];
+	if (y != HW_NONE) {
+		__builtin_prefetch(&parent[y]);
+		__builtin_prefetch(&f[y]);
+	}
+}
+
 /* Step 1. Returns m, the number of reached vertices including the super-root. While a vertex
  * is open its slot's label is its edge cursor: the next edge to scan, or n_edges once none is
  * left. The cursor also says which object the vertex is, since edge records are grouped by
  * source (edge[cursor].from), so no preorder -> object map is needed here. Once finished, the
- * label is the vertex's semidominator candidate (parent at first) and the ancestor field
- * counts its back/cross in-edges. An edge to an already visited t is classified on the spot:
- * the scanning vertex p is on top of the stack, so every vertex visited so far is either on
- * the open path (pre < p) or finished; pre(t) > p is a forward edge to a finished descendant
- * (candidate p), pre(t) < p a back or cross edge (counted). Each edge is looked at once. */
-static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, forest_slot *f,
+ * label is parent, which classify_edges() lowers to the semidominator candidate; the
+ * ancestor field stays 0 for it to count back/cross edges in. Whether a target was reached is
+ * asked of `seen`, one bit per object (1.25 MB for 10M objects: it stays in the cache), so
+ * the only misses on the search's critical path are the new vertex's first-edge entry
+ * (fetched ahead while its parent's edges are scanned) and its edge records; pre_of and
+ * parent are only written. Edges are classified afterwards (classify_edges()). */
+static uint32_t dfs(const hw_graph *g, uint64_t *seen, uint32_t *pre_of, uint32_t *parent, forest_slot *f,
                     hw_progress_fn progress, void *user)
 {
 	const uint32_t n = g->n;
@@ -74,20 +111,15 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, fores
 	f[0] = (forest_slot){ 0, 0 };
 	uint32_t m = 1;
 	uint32_t p = 0;
-#define CLASSIFY(q) do { \
-		if ((q) > p) { if (p < f[(q)].label) f[(q)].label = p; } \
-		else if ((q) < p) f[(q)].ancestor++; \
-	} while (0)
 	while (p != HW_NONE) {
 		uint32_t found = HW_NONE;
 		if (p == 0) {
-			while (f[0].label < g->n_root_targets && found == HW_NONE) {
+			while (f[0].label < g->n_root_targets) {
 				uint32_t t = g->root_targets[f[0].label++];
-				uint32_t q = pre_of[t];
-				if (q == HW_NONE)
+				if (!hw_bit_test(seen, t)) {
 					found = t;
-				else
-					CLASSIFY(q);
+					break;
+				}
 			}
 		} else {
 			uint64_t e = f[p].label;
@@ -97,19 +129,15 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, fores
 				uint64_t k = hw_graph_edge_span(g, e, n_edges, &ep);
 				if (v == HW_NONE)
 					v = ep[0].from;
-				/* Overlap the next few targets' misses (a bounded window: a vertex with a
-				 * million edges is scanned a million times, a few edges each). */
+				/* The search goes down into one of these targets next: start loading its
+				 * first-edge entry now (a bounded window: a vertex with a million edges is
+				 * scanned a million times, a few edges each). */
 				for (uint64_t i = 0; i < k && i < 8; i++)
-					__builtin_prefetch(&pre_of[ep[i].to]);
+					__builtin_prefetch(&g->first_edge[ep[i].to]);
 				uint64_t i = 0;
 				for (; i < k && ep[i].from == v; i++) {
-					if (hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
+					if (hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK || hw_bit_test(seen, ep[i].to))
 						continue;
-					uint32_t q = pre_of[ep[i].to];
-					if (q != HW_NONE) {
-						CLASSIFY(q);
-						continue;
-					}
 					found = ep[i].to;
 					i++;
 					break;
@@ -124,12 +152,14 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, fores
 			f[p].label = (uint32_t)e;
 		}
 		if (found == HW_NONE) {
-			/* p is finished: its cursor becomes its semidominator candidate. */
+			/* p is finished. */
 			f[p].label = parent[p];
 			p = parent[p];
+			prefetch_ancestors(g, parent, f, p);
 			continue;
 		}
 		uint32_t q = m++;
+		hw_bit_set(seen, found);
 		pre_of[found] = q;
 		parent[q] = p;
 		uint32_t first = g->first_edge[found];
@@ -144,14 +174,87 @@ static uint32_t dfs(const hw_graph *g, uint32_t *pre_of, uint32_t *parent, fores
 		p = q;
 		hw_progress_step(progress, user, "dfs", q, n);
 	}
-#undef CLASSIFY
 	return m;
+}
+
+/* Step 1b, one sequential pass over the edge records once every preorder number is known. An
+ * edge u->w with pre(u) < pre(w) is a tree or forward edge (u is an ancestor of w): its
+ * candidate semidominator is pre(u), kept as the minimum in w's label. An edge with
+ * pre(u) > pre(w) is a back or cross edge, whose candidate depends on the forest at the time
+ * w is processed: it is counted in w's ancestor field (the size of w's bucket). Self-loops
+ * never matter. Doing this here rather than while searching takes two dependent misses per
+ * edge off the search's critical path; here the targets are known ahead and fetched ahead. */
+static void classify_edges(const hw_graph *g, const uint32_t *pre_of, forest_slot *f)
+{
+	for (uint32_t k = 0; k < g->n_root_targets; k++)
+		f[pre_of[g->root_targets[k]]].label = 0;   /* the super-root's edges */
+	enum { AHEAD = 16 };
+	for (uint64_t e = 0; e < g->n_edges;) {
+		const hwd_edge *ep;
+		uint64_t k = hw_graph_edge_span(g, e, g->n_edges, &ep);
+		for (uint64_t i = 0; i < k; i++) {
+			if (i + AHEAD < k)
+				__builtin_prefetch(&pre_of[ep[i + AHEAD].to]);
+			if (i + AHEAD / 2 < k) {
+				uint32_t a = pre_of[ep[i + AHEAD / 2].to];
+				if (a != HW_NONE)
+					__builtin_prefetch(&f[a]);
+			}
+			uint32_t pu = pre_of[ep[i].from];
+			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
+				continue;
+			uint32_t pw = pre_of[ep[i].to];
+			if (pu < pw) {
+				if (pu < f[pw].label)
+					f[pw].label = pu;
+			} else if (pu > pw) {
+				f[pw].ancestor++;
+			}
+		}
+		e += k;
+	}
+}
+
+/* Each eval climbs a chain of dependent misses, and the evals to come are known (rev is read in
+ * order): a second chain is walked alongside, read-only, one step per step of the eval's
+ * climb, through the slots of an eval a few positions on, so that its climb finds them in
+ * the cache. The compressions in between only shorten that eval's path (to nodes of the
+ * walked one), so what is fetched is what it reads. The walk is only a hint: it may meet
+ * pointers that an eval has reversed for the moment (those lead down to HW_NONE) or a bucket
+ * start already overwritten by a semidominator (the wrong target), so it checks every index
+ * and gives up after a bounded number of steps. */
+typedef struct runahead {
+	const uint32_t *rev, *rev_first;   /* the window's buckets, and their starts */
+	uint32_t pos_lo, m;
+	uint32_t eval_pos;   /* window position of the eval under way */
+	uint32_t pos;        /* window position being walked, below eval_pos */
+	uint32_t target;     /* its bucket's target */
+	uint32_t x;          /* the walk's current slot; HW_NONE: start the next position */
+	uint32_t steps;
+} runahead;
+
+static inline void runahead_step(const forest_slot *f, runahead *ra)
+{
+	enum { AHEAD = 8, MAX_STEPS = 64 };
+	if (ra->x == HW_NONE) {
+		if (ra->pos == 0 || ra->pos + AHEAD <= ra->eval_pos)
+			return;
+		ra->pos--;
+		while (ra->target > 1 && ra->pos + ra->pos_lo < ra->rev_first[ra->target])
+			ra->target--;
+		ra->x = ra->rev[ra->pos];
+		ra->steps = 0;
+		return;
+	}
+	uint32_t a = f[ra->x].ancestor;
+	ra->x = a > ra->target && a < ra->m && ++ra->steps < MAX_STEPS ? a : HW_NONE;
 }
 
 /* Minimum label on the forest path from v (linked: v > w) up to the last linked vertex,
  * compressing the path. Pointer reversal replaces the recursion of the textbook version. */
-static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w)
+static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w, runahead *ra)
 {
+	runahead_step(f, ra);
 	if (f[v].ancestor <= w)
 		return f[v].label;
 	uint32_t prev = HW_NONE, x = v;
@@ -160,6 +263,7 @@ static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w)
 		f[x].ancestor = prev;
 		prev = x;
 		x = up;
+		runahead_step(f, ra);
 	}
 	/* x is the last linked vertex; its ancestor is unlinked and becomes everyone's ancestor. */
 	uint32_t top = f[x].ancestor, best = f[x].label;
@@ -183,8 +287,8 @@ static inline uint32_t eval(forest_slot *f, uint32_t v, uint32_t w)
 static void fill_window(const hw_graph *g, const uint32_t *pre_of, uint32_t lo, uint32_t hi,
                         uint32_t pos_lo, uint32_t pos_hi, uint32_t *rev_first, uint32_t *rev)
 {
-	/* Sources come in order (pre_of[from] stays cached); targets are random, so they are
-	 * fetched ahead. */
+	/* Sources come in order (pre_of[from] stays cached); targets are random, so they and
+	 * then their bucket cursors are fetched ahead. */
 	enum { AHEAD = 16 };
 	for (uint64_t e = 0; e < g->n_edges;) {
 		const hwd_edge *ep;
@@ -192,6 +296,11 @@ static void fill_window(const hw_graph *g, const uint32_t *pre_of, uint32_t lo, 
 		for (uint64_t i = 0; i < k; i++) {
 			if (i + AHEAD < k)
 				__builtin_prefetch(&pre_of[ep[i + AHEAD].to]);
+			if (i + AHEAD / 2 < k) {
+				uint32_t a = pre_of[ep[i + AHEAD / 2].to];
+				if (a >= lo && a <= hi)
+					__builtin_prefetch(&rev_first[a]);
+			}
 			uint32_t pu = pre_of[ep[i].from];
 			if (pu == HW_NONE || hwd_edge_kind_of(&ep[i]) == HWD_EDGE_WEAK)
 				continue;
@@ -248,13 +357,24 @@ static gboolean semidominators(const hw_graph *g, const uint32_t *pre_of, uint32
 		/* rev_first[x] is now the start of x's bucket for every x in lo..w (untouched and
 		 * all zero when the window is empty: nothing is left). */
 		uint32_t end = pos_hi, x_end = top_end;
+		runahead ra = { rev, rev_first, pos_lo, m, 0, HW_NONE, w, HW_NONE, 0 };
 		for (uint32_t x = w;; x--) {
 			uint32_t start = rev_first[x];
 			uint32_t s = f[x].label;
-			for (uint32_t i = start > pos_lo ? start : pos_lo; i < end; i++) {
-				if (i + 4 < end)
-					__builtin_prefetch(&f[rev[i + 4 - pos_lo]]);
-				uint32_t c = eval(f, rev[i - pos_lo], x);
+			/* Downwards, like the buckets, so the next positions in the window are the
+			 * next evals whichever bucket they are in: their first slots are fetched ahead
+			 * (buckets hold one or two sources on a random graph). */
+			for (uint32_t i = end - pos_lo; i > (start > pos_lo ? start - pos_lo : 0);) {
+				i--;
+				if (i >= 8)
+					__builtin_prefetch(&f[rev[i - 8]]);
+				if (ra.pos >= i) {
+					ra.pos = i;
+					ra.target = x;
+					ra.x = HW_NONE;
+				}
+				ra.eval_pos = i;
+				uint32_t c = eval(f, rev[i], x, &ra);
 				if (c < s)
 					s = c;
 			}
@@ -322,7 +442,16 @@ hw_domtree *hw_domtree_compute_windowed(const hw_graph *cg, uint64_t bucket_cap,
 	forest = try_alloc((gsize)n + 1, sizeof(forest_slot), error, "the DFS cursors and link-eval forest");
 	if (!pre_of || !parent || !forest)
 		goto fail;
-	uint32_t m = dfs(g, pre_of, parent, forest, progress, user);
+	uint64_t *seen = g_try_new0(uint64_t, (gsize)n / 64 + 1);
+	if (!seen) {
+		g_set_error(error, HW_ERROR, HW_ERROR_NOMEM, "cannot allocate the DFS's reached set (%u bits)", n);
+		goto fail;
+	}
+	uint32_t m = dfs(g, seen, pre_of, parent, forest, progress, user);
+	g_free(seen);
+	if (progress)
+		progress("classify", 0.0, user);
+	classify_edges(g, pre_of, forest);
 
 	/* The DFS left each vertex's bucket size in its ancestor field: move it to the bucket
 	 * index, which borrows the first-edge index's memory (n + 1 >= m entries; the edge

@@ -1,7 +1,9 @@
 /* paths.c - the shortest-path index: one BFS, one parent edge per object.
  *
  * parent[v] is the edge index that first reached v, or n_edges + k when v is the target of
- * root record k, or HW_NONE when v is unreachable. parent[] is the only per-object array: the
+ * root record k, or HW_NONE when v is unreachable. parent[] is the only per-object array kept
+ * (while searching, a bitmap says which objects were reached: that test is made for every
+ * edge, and the bitmap stays in the cache where parent[] would miss): the
  * BFS queue is a FIFO of blocks freed as the search reads past them, so it costs about the
  * widest frontier rather than 4 bytes per reachable object, and the next tier (paths.h) is
  * seeded from a list of the objects that have finalizer edges, made while the current tier is
@@ -54,8 +56,8 @@ static inline uint32_t queue_pop(bfs_queue *q)
 /* Pushes v's unreached targets over edges of one kind class (finalizer edges when
  * `finalizers`, else every non-weak, non-finalizer edge); returns FALSE when the queue cannot
  * grow. *has_finalizers is set if v has a finalizer edge. */
-static gboolean scan(const hw_graph *g, uint32_t *parent, bfs_queue *q, uint32_t v, gboolean finalizers,
-                     gboolean *has_finalizers)
+static gboolean scan(const hw_graph *g, uint32_t *parent, uint64_t *seen, bfs_queue *q, uint32_t v,
+                     gboolean finalizers, gboolean *has_finalizers)
 {
 	uint64_t e = g->first_edge[v], end = g->first_edge[v + 1];
 	while (e < end) {
@@ -68,8 +70,9 @@ static gboolean scan(const hw_graph *g, uint32_t *parent, bfs_queue *q, uint32_t
 			if (kind == HWD_EDGE_WEAK || (kind == HWD_EDGE_FINALIZER) != finalizers)
 				continue;
 			uint32_t t = ep[i].to;
-			if (parent[t] != HW_NONE)
+			if (hw_bit_test(seen, t))
 				continue;
+			hw_bit_set(seen, t);
 			parent[t] = (uint32_t)(e + i);
 			if (!queue_push(q, t))
 				return FALSE;
@@ -81,7 +84,7 @@ static gboolean scan(const hw_graph *g, uint32_t *parent, bfs_queue *q, uint32_t
 
 /* BFS over non-finalizer edges until the queue is empty; appends to fin, in queue order,
  * every object dequeued that has finalizer edges. */
-static gboolean expand(const hw_graph *g, uint32_t *parent, bfs_queue *q, GArray *fin,
+static gboolean expand(const hw_graph *g, uint32_t *parent, uint64_t *seen, bfs_queue *q, GArray *fin,
                        hw_progress_fn progress, void *user)
 {
 	enum { AHEAD = 16 };
@@ -101,7 +104,7 @@ static gboolean expand(const hw_graph *g, uint32_t *parent, bfs_queue *q, GArray
 		hw_progress_step(progress, user, "paths", q->head, g->n);
 		uint32_t v = queue_pop(q);
 		gboolean has_finalizers = FALSE;
-		if (!scan(g, parent, q, v, FALSE, &has_finalizers))
+		if (!scan(g, parent, seen, q, v, FALSE, &has_finalizers))
 			return FALSE;
 		if (has_finalizers)
 			g_array_append_val(fin, v);
@@ -118,26 +121,28 @@ hw_path_index *hw_path_index_build(const hw_graph *g, hw_progress_fn progress, v
 		return NULL;
 	}
 	uint32_t *parent = g_try_new(uint32_t, g->n ? g->n : 1);
+	uint64_t *seen = g_try_new0(uint64_t, (gsize)g->n / 64 + 1);
 	bfs_queue q = { g_try_new0(uint32_t *, (gsize)g->n / QBLOCK + 1), 0, 0 };
 	GArray *fin = g_array_new(FALSE, FALSE, sizeof(uint32_t)), *fin_next = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	gboolean ok = parent && q.blocks;
+	gboolean ok = parent && seen && q.blocks;
 	if (ok) {
 		hw_advise_random_access(parent, sizeof(uint32_t) * g->n);
 		memset(parent, 0xff, sizeof(uint32_t) * g->n);
 		for (uint32_t k = 0; k < g->n_root_targets && ok; k++) {
 			uint32_t t = g->root_targets[k];
 			parent[t] = (uint32_t)(g->n_edges + g->root_target_rec[k]);
+			hw_bit_set(seen, t);
 			ok = queue_push(&q, t);
 		}
 		/* Tier 0, then one tier per round of finalizer edges until a round adds nothing. */
-		ok = ok && expand(g, parent, &q, fin, progress, user);
+		ok = ok && expand(g, parent, seen, &q, fin, progress, user);
 		while (ok && fin->len) {
 			for (guint i = 0; i < fin->len && ok; i++) {
 				gboolean unused;
-				ok = scan(g, parent, &q, g_array_index(fin, uint32_t, i), TRUE, &unused);
+				ok = scan(g, parent, seen, &q, g_array_index(fin, uint32_t, i), TRUE, &unused);
 			}
 			g_array_set_size(fin_next, 0);
-			ok = ok && expand(g, parent, &q, fin_next, progress, user);
+			ok = ok && expand(g, parent, seen, &q, fin_next, progress, user);
 			GArray *t = fin;
 			fin = fin_next;
 			fin_next = t;
@@ -147,6 +152,7 @@ hw_path_index *hw_path_index_build(const hw_graph *g, hw_progress_fn progress, v
 		for (uint64_t k = q.head / QBLOCK; k <= q.tail / QBLOCK && k <= g->n / QBLOCK; k++)
 			g_free(q.blocks[k]);
 	g_free(q.blocks);
+	g_free(seen);
 	g_array_free(fin, TRUE);
 	g_array_free(fin_next, TRUE);
 	if (!ok) {

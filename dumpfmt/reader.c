@@ -542,8 +542,17 @@ static int fix_table(hwd_reader *r, uint32_t kind, int lenient, uint64_t *droppe
 	const char *field = NULL;
 	uint64_t i, bad = t->count, value = 0, limit = 0;
 
+	uint64_t nobj = r->t[HWD_CHUNK_OBJECTS].count, run = 0;
 	for (i = 0; i < t->count && bad == t->count; i++) {
-		const uint8_t *q = record_at(t, i);
+		/* Records are checked in index order: walk the runs instead of searching for each. */
+		while (run < t->nruns && i >= t->runs[run].first + t->runs[run].count)
+			run++;
+		const uint8_t *q = run < t->nruns && i >= t->runs[run].first
+		                   ? (const uint8_t *)t->runs[run].records + (i - t->runs[run].first) * t->recsize
+		                   : record_at(t, i);
+		/* Edges are most of a snapshot: their check needs no copy (fix_record() names the field). */
+		if (kind == HWD_CHUNK_EDGES && hwd_get_le32(q) < nobj && hwd_get_le32(q + 4) < nobj)
+			continue;
 		memcpy(tmp, q, t->recsize);
 		if (fix_record(r, kind, tmp, &field, &value, &limit)) {
 			if (!lenient)

@@ -2,15 +2,15 @@
 # run-bench.sh - the pipeline benchmark: generate big snapshots, time each analysis phase.
 #
 # Builds hwgen and bench-pipeline in a release (-O2) build directory if needed, generates a
-# random snapshot (10M objects, 30M edges by default) and a chain (10M deep) into a scratch
-# directory, runs bench-pipeline on each (which also checks the results against hwgen's
-# expectations), and prints a summary table. Results go in docs/performance.md.
+# random snapshot (10M objects, 30M edges by default), a chain (10M deep) and a cache-like
+# DAG (10M objects) into a scratch directory, runs bench-pipeline on each (which also checks
+# the results against hwgen's expectations), and prints a summary table. Results go in docs/performance.md.
 #
 # Usage: tests/bench/run-bench.sh [OBJECTS [EDGES]]      (counts accept k/M/G suffixes)
 # Environment:
 #   HWGEN, BENCH_PIPELINE  use these executables instead of building (meson benchmark sets them)
 #   HW_BENCH_BUILD         release build directory (default: <source>/build-release)
-#   HW_BENCH_DIR           where the snapshots go (default: /tmp/heapwalk-bench); 2 GB free needed
+#   HW_BENCH_DIR           where the snapshots go (default: /tmp/heapwalk-bench); 2.5 GB free needed
 #   HW_BENCH_KEEP=1        keep the snapshots afterwards
 set -eu
 
@@ -67,6 +67,7 @@ run_one() {  # NAME, then hwgen arguments
 
 run_one random --shape random --objects "$objects" --edges "$edges"
 run_one chain --shape chain --objects "$objects"
+run_one cachedag --shape cachedag --objects "$objects"
 
 echo "== summary ($(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)) =="
 printf '%-8s %12s %12s %10s %10s %12s  %s\n' shape objects edges "wall s" "cpu s" "peak B/obj" oracle
