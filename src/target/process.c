@@ -1,12 +1,22 @@
 /* process.c - ptrace attachment of every thread, with a guarantee to detach.
  *
- * Attach: PTRACE_SEIZE + PTRACE_INTERRUPT each task of /proc/PID/task, wait for its stop,
- * and list the tasks again until a pass finds no new one (a thread may be cloned by one not
- * yet stopped; once all listed threads are stopped none can clone).
+ * Attach: PTRACE_SEIZE + PTRACE_INTERRUPT each task of /proc/PID/task, then wait for their
+ * stops (so the threads stop together, not one after another: each must be scheduled to
+ * reach its stop, which on a loaded machine takes a while), and list the tasks again until a
+ * pass finds no new one (a thread may be cloned by one not yet stopped; once all listed
+ * threads are stopped none can clone).
  *
  * A thread may report a signal-delivery stop instead of the PTRACE_EVENT_STOP we asked for;
  * it is stopped all the same, and the signal is handed back to it by PTRACE_DETACH so that
  * the target does not lose it.
+ *
+ * The pause is the target's outage, so heapwalk's thread should not spend it waiting for a
+ * CPU behind other processes: from just before the first seize until detach it runs in the
+ * real-time class (SCHED_FIFO at the lowest priority) when allowed to (root, CAP_SYS_NICE or
+ * RLIMIT_RTPRIO), and as before otherwise. A nice value would not do: with autogroups (or
+ * cgroups with the cpu controller) it weighs only against the processes of heapwalk's own
+ * session, while the competition is other sessions. The kernel's real-time throttling
+ * (sched_rt_runtime_us) still leaves other tasks their share should a pause run long.
  *
  * The registry of attached tids is a static array, written only with signals blocked, and
  * read by the fatal-signal handler, which may run at any time: it detaches each tid with a raw
@@ -17,10 +27,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +63,10 @@ struct hw_process {
 	char *exe_open_path;
 	guint64 pause_start_ns;
 	guint64 pause_ns;
+	hw_pause_stats stats;     /* the counters hold their start values until detach */
+	pid_t boosted_tid;        /* the thread made real-time for the pause, or 0 */
+	int saved_policy;         /* its scheduling policy and priority before */
+	struct sched_param saved_param;
 	gboolean attached;
 };
 
@@ -57,6 +75,64 @@ guint64 hw_clock_ns(clockid_t id)
 	struct timespec ts;
 	clock_gettime(id, &ts);
 	return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
+}
+
+/* The calling thread's time spent waiting for a CPU, in nanoseconds (the second field of
+ * /proc/thread-self/schedstat), or 0 when the kernel does not keep it. */
+static guint64 cpu_wait_ns(void)
+{
+	char buf[128];
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	unsigned long long run, wait;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ? wait : 0;
+}
+
+/* Sets the counters of p->stats to the calling thread's totals now (at the pause's start) or
+ * to their growth since then (at its end). */
+static void pause_counters(hw_process *p, gboolean end)
+{
+	struct rusage ru;
+	guint64 wait = cpu_wait_ns(), preempted = 0, faults = 0;
+	if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+		preempted = (guint64)ru.ru_nivcsw;
+		faults = (guint64)ru.ru_minflt + (guint64)ru.ru_majflt;
+	}
+	hw_pause_stats *s = &p->stats;
+	s->cpu_wait_ns = end ? wait - MIN(wait, s->cpu_wait_ns) : wait;
+	s->preempted = end ? preempted - MIN(preempted, s->preempted) : preempted;
+	s->faults = end ? faults - MIN(faults, s->faults) : faults;
+}
+
+/* Makes the calling thread real-time (SCHED_FIFO, lowest priority) if it is allowed to and
+ * is not real-time already. */
+static void boost_priority(hw_process *p)
+{
+	int policy = sched_getscheduler(0);
+	struct sched_param param;
+	if (policy < 0 || sched_getparam(0, &param) != 0 || (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO ||
+	    (policy & ~SCHED_RESET_ON_FORK) == SCHED_RR)
+		return;
+	struct sched_param rt = { .sched_priority = sched_get_priority_min(SCHED_FIFO) };
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt) == 0) {
+		p->boosted_tid = (pid_t)syscall(SYS_gettid);
+		p->saved_policy = policy;
+		p->saved_param = param;
+		p->stats.realtime = TRUE;
+	}
+}
+
+static void restore_priority(hw_process *p)
+{
+	if (p->boosted_tid)
+		(void)sched_setscheduler(p->boosted_tid, p->saved_policy, &p->saved_param);
+	p->boosted_tid = 0;
 }
 
 static void block_fatal(sigset_t *old)
@@ -209,9 +285,9 @@ static GArray *list_tasks(pid_t pid, GError **err)
 	return tids;
 }
 
-/* Seizes and interrupts tid, then waits until it stops. Returns 1 when stopped, 0 when the
- * thread exited meanwhile, -1 on error (err set). */
-static int seize_one(hw_process *p, pid_t tid, GError **err)
+/* Seizes and interrupts tid. Returns 1 when done (the stop is on its way: wait_stop()), 0
+ * when the thread exited meanwhile, -1 on error (err set). */
+static int seize_interrupt(hw_process *p, pid_t tid, GError **err)
 {
 	if (reg_count >= MAX_TIDS) {
 		g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_UNSUPPORTED,
@@ -234,13 +310,22 @@ static int seize_one(hw_process *p, pid_t tid, GError **err)
 		set_seize_error(err, p->pid, e);
 		return -1;
 	}
-	if (p->pause_start_ns == 0)
+	if (p->pause_start_ns == 0) {
+		pause_counters(p, FALSE);
 		p->pause_start_ns = hw_clock_ns(CLOCK_MONOTONIC);
+	}
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 && errno != ESRCH) {
 		g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_IO,
 			    "ptrace(PTRACE_INTERRUPT, %d) failed: %s", (int)tid, g_strerror(errno));
 		return -1;
 	}
+	return 1;
+}
+
+/* Waits until the interrupted tid stops. Returns 1 when stopped, 0 when the thread exited
+ * meanwhile, -1 on error (err set; may be NULL). */
+static int wait_stop(hw_process *p, pid_t tid, GError **err)
+{
 	for (;;) {
 		int st;
 		pid_t w = waitpid(tid, &st, __WALL);
@@ -310,9 +395,12 @@ hw_process *hw_process_attach(pid_t pid, GError **err)
 	p->attached = TRUE;
 	attached_process = p;
 	install_handlers();
+	boost_priority(p);
 
 	/* Seize until a listing shows no task we have not stopped. */
 	gboolean grew = TRUE;
+	g_autoptr(GArray) pending = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	guint waited = 0;         /* pending[0, waited) have stopped (or exited) */
 	while (grew) {
 		grew = FALSE;
 		g_autoptr(GArray) tids = list_tasks(pid, err);
@@ -322,11 +410,18 @@ hw_process *hw_process_attach(pid_t pid, GError **err)
 			pid_t tid = g_array_index(tids, pid_t, i);
 			if (registry_find(tid) >= 0)
 				continue;
-			int r = seize_one(p, tid, err);
+			int r = seize_interrupt(p, tid, err);
 			if (r < 0)
 				goto fail;
+			if (r > 0)
+				g_array_append_val(pending, tid);
 			grew = TRUE;
 		}
+		while (waited < pending->len)
+			if (wait_stop(p, g_array_index(pending, pid_t, waited++), err) < 0)
+				goto fail;
+		g_array_set_size(pending, 0);
+		waited = 0;
 	}
 	for (int i = 0; i < reg_count; i++) {
 		hw_thread t = { .tid = reg_tids[i] };
@@ -334,9 +429,14 @@ hw_process *hw_process_attach(pid_t pid, GError **err)
 	}
 	if (!read_regs(p, err))
 		goto fail;
+	p->stats.stop_ns = hw_clock_ns(CLOCK_MONOTONIC) - p->pause_start_ns;
 	return p;
 
 fail:
+	/* PTRACE_DETACH needs a stopped tracee: let the interrupted threads reach their stops
+	 * first, or they would stay stopped, traced by us, until heapwalk exits. */
+	for (; waited < pending->len; waited++)
+		wait_stop(p, g_array_index(pending, pid_t, waited), NULL);
 	hw_process_free(p);
 	return NULL;
 }
@@ -353,6 +453,7 @@ hw_memsrc *hw_process_memsrc(hw_process *p) { return p->mem; }
 const char *hw_process_exe_path(hw_process *p) { return p->exe_path; }
 const char *hw_process_exe_open_path(hw_process *p) { return p->exe_open_path; }
 guint64 hw_process_pause_start_ns(hw_process *p) { return p->pause_start_ns; }
+const hw_pause_stats *hw_process_pause_stats(hw_process *p) { return &p->stats; }
 gboolean hw_process_is_attached(hw_process *p) { return p->attached; }
 
 gboolean hw_process_exe_mapping(hw_process *p, guint64 *start, guint64 *file_offset,
@@ -389,14 +490,20 @@ guint64 hw_process_detach(hw_process *p)
 	if (!p->attached)
 		return p->pause_ns;
 	sigset_t old;
+	guint64 t0 = hw_clock_ns(CLOCK_MONOTONIC);
 	block_fatal(&old);
 	detach_registered();
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	guint64 t1 = hw_clock_ns(CLOCK_MONOTONIC);
 	restore_handlers();
 	p->attached = FALSE;
 	if (attached_process == p)
 		attached_process = NULL;
-	p->pause_ns = p->pause_start_ns ? hw_clock_ns(CLOCK_MONOTONIC) - p->pause_start_ns : 0;
+	p->pause_ns = p->pause_start_ns ? t1 - p->pause_start_ns : 0;
+	p->stats.detach_ns = t1 - t0;
+	if (p->pause_start_ns)
+		pause_counters(p, TRUE);
+	restore_priority(p);
 	return p->pause_ns;
 }
 

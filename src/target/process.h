@@ -4,7 +4,9 @@
  * re-listing until no new task appears, and waits until each has stopped. From then on the
  * target is paused: read its memory through hw_process_memsrc() (process_vm_readv, or pread
  * on /proc/PID/mem opened read-only) and its registers through hw_process_threads().
- * hw_process_detach() lets every thread run again.
+ * hw_process_detach() lets every thread run again. In between, the calling thread runs
+ * real-time (SCHED_FIFO) when it is allowed to, so that other processes do not lengthen the
+ * target's pause (process.c says why; hw_process_pause_stats() tells what the pause cost).
  *
  * Safety: the target must never be left stopped. Every attached tid is recorded in a
  * process-wide registry; while anything is attached, handlers for SIGINT, SIGTERM, SIGHUP and
@@ -59,6 +61,25 @@ guint64 hw_clock_ns(clockid_t id);
 
 /* CLOCK_MONOTONIC nanoseconds when the first task was interrupted. */
 guint64 hw_process_pause_start_ns(hw_process *p);
+
+/* What stopping and releasing the target cost, and what the pause cost heapwalk's own thread
+ * (the one that attached): whether it ran real-time (attaching makes it SCHED_FIFO when
+ * allowed, detaching restores its policy), its time spent runnable but waiting for a CPU (the second field of
+ * /proc/thread-self/schedstat; 0 when the kernel keeps no schedstats), its involuntary
+ * context switches and its page faults (getrusage RUSAGE_THREAD). A long pause with a large
+ * cpu_wait_ns was the machine's load, not heapwalk's work. Durations in nanoseconds; the
+ * counters cover the first interrupt to the end of detaching and are complete after
+ * hw_process_detach(). Owned by p. */
+typedef struct hw_pause_stats {
+	guint64 stop_ns;          /* first PTRACE_SEIZE until every thread stopped, registers read */
+	guint64 detach_ns;        /* PTRACE_DETACH of every thread */
+	gboolean realtime;
+	guint64 cpu_wait_ns;
+	guint64 preempted;
+	guint64 faults;
+} hw_pause_stats;
+
+const hw_pause_stats *hw_process_pause_stats(hw_process *p);
 
 gboolean hw_process_is_attached(hw_process *p);
 

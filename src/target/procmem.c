@@ -1,13 +1,16 @@
 /* procmem.c - live process memory: process_vm_readv, or pread on /proc/PID/mem (read-only).
  *
  * process_vm_readv may stop short at the first unreadable page; we continue from there, and a
- * read that makes no progress is reported as unmapped with the address it stopped at.
+ * read that makes no progress is reported as unmapped with the address it stopped at. Bulk
+ * copies of many ranges (the heap's pointer-bearing spans, during the pause) go in batches of
+ * IOV_MAX remote ranges per call: one call per span would spend the pause on system calls.
  */
 #include "target/procmem.h"
 #include "target/memsrc-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -160,4 +163,53 @@ hw_memsrc *hw_procmem_new(pid_t pid, GError **err)
 	p->pid = pid;
 	p->mem_fd = -1;
 	return &p->base;
+}
+
+/* Bytes one batch may ask for: the kernel caps a call's total below 2 GiB anyway. */
+#define BATCH_BYTES (1ull << 30)
+
+gboolean hw_procmem_read_ranges(hw_memsrc *m, const hw_procmem_range *ranges, gsize n, guint8 *dst,
+				guint64 *calls, GError **err)
+{
+	g_return_val_if_fail(m->klass == &procmem_class, FALSE);
+	procmem *p = (procmem *)m;
+	struct iovec remote[IOV_MAX];
+	guint64 ncalls = 0;
+	gsize i = 0;
+	gboolean ok = TRUE;
+	while (i < n && ok) {
+		/* The next batch: ranges [i, j), total bytes. */
+		gsize j = i;
+		guint64 total = 0;
+		while (j < n && j - i < IOV_MAX && (j == i || total + ranges[j].len <= BATCH_BYTES)) {
+			remote[j - i] = (struct iovec){ (void *)(uintptr_t)ranges[j].addr, ranges[j].len };
+			total += ranges[j].len;
+			j++;
+		}
+		gssize got = -1;
+		if (!p->use_pread) {
+			struct iovec local = { .iov_base = dst, .iov_len = total };
+			got = process_vm_readv(p->pid, &local, 1, remote, j - i, 0);
+			ncalls++;
+			if (got < 0 && (errno == ENOSYS || errno == EPERM))
+				p->use_pread = TRUE;
+		}
+		/* Skip the ranges the batch delivered whole; the first one it did not (all of them,
+		 * when the call failed or is unavailable) is read again on its own, which names the
+		 * address that stopped it. */
+		guint64 done = got > 0 ? (guint64)got : 0;
+		for (; i < j && done >= ranges[i].len; i++) {
+			done -= ranges[i].len;
+			dst += ranges[i].len;
+		}
+		if (i < j) {
+			ok = procmem_read(m, ranges[i].addr, dst, ranges[i].len, err);
+			ncalls++;
+			dst += ranges[i].len;
+			i++;
+		}
+	}
+	if (calls)
+		*calls = ncalls;
+	return ok;
 }

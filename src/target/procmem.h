@@ -18,6 +18,19 @@ G_BEGIN_DECLS
  * when /proc/PID does not exist. */
 hw_memsrc *hw_procmem_new(pid_t pid, GError **err);
 
+/* One range of the target to copy: len bytes at addr. */
+typedef struct hw_procmem_range {
+	guint64 addr, len;
+} hw_procmem_range;
+
+/* Copies the ranges, in order and back to back, into dst (which holds their total length),
+ * many ranges per system call (process_vm_readv takes up to IOV_MAX of them). m must come
+ * from hw_procmem_new() or hw_process_memsrc(). All-or-nothing like hw_memsrc_read(): an
+ * error names the range that could not be read. *calls (may be NULL) gets the number of
+ * read system calls made. */
+gboolean hw_procmem_read_ranges(hw_memsrc *m, const hw_procmem_range *ranges, gsize n, guint8 *dst,
+				guint64 *calls, GError **err);
+
 /* Parses /proc/PID/maps text into hw_region records appended to out; names are inserted into
  * names. Lines that do not parse are an error naming the line number. */
 gboolean hw_procmem_parse_maps(const char *text, GArray *out, GStringChunk *names, GError **err);

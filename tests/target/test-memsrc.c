@@ -1,16 +1,21 @@
-/* test-memsrc.c - memimage, layered sources and the core note parser, on synthetic data.
+/* test-memsrc.c - memimage, layered sources, batched process reads and the core note parser,
+ * on synthetic data.
  *
- * Oracle: plain byte arrays we build ourselves, read back by brute force.
+ * Oracle: plain byte arrays we build ourselves, read back by brute force (the batched reads
+ * read this test's own memory, so the oracle is the buffer they read).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "target/corenotes.h"
 #include "target/memimage.h"
+#include "target/procmem.h"
 
 static void test_memimage_merge(void **state)
 {
@@ -91,6 +96,53 @@ static void test_layered(void **state)
 }
 
 /* Appends one note (4-byte padding) to a buffer. */
+/* hw_procmem_read_ranges over more ranges than one system call takes (IOV_MAX = 1024), of
+ * odd sizes, then with an unreadable range in the middle of a batch. */
+static void test_read_ranges(void **state)
+{
+	(void)state;
+	enum { N = 2500 };
+	gsize page = (gsize)sysconf(_SC_PAGESIZE);
+	guint8 *src = mmap(NULL, 4 * 1024 * 1024 + 2 * page, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(src != MAP_FAILED);
+	for (gsize i = 0; i < 4 * 1024 * 1024; i++)
+		src[i] = (guint8)(i * 7 + i / 251);
+	hw_procmem_range *r = g_new(hw_procmem_range, N);
+	guint64 total = 0;
+	for (gsize i = 0; i < N; i++) {
+		r[i].addr = (guint64)(uintptr_t)src + i * 1600 + i % 13;
+		r[i].len = 1 + (i * 37) % 1500;
+		total += r[i].len;
+	}
+	g_autoptr(hw_memsrc) m = hw_procmem_new(getpid(), NULL);
+	g_autofree guint8 *dst = g_malloc(total);
+	guint64 calls = 0;
+	g_autoptr(GError) err = NULL;
+	if (!hw_procmem_read_ranges(m, r, N, dst, &calls, &err))
+		fail_msg("%s", err->message);
+	assert_int_equal(calls, (N + 1023) / 1024);
+	guint64 off = 0;
+	for (gsize i = 0; i < N; i++) {
+		assert_memory_equal(dst + off, (guint8 *)(uintptr_t)r[i].addr, r[i].len);
+		off += r[i].len;
+	}
+
+	/* Range 1500 lies across the end of the mapping after a page made unreadable: the batch
+	 * stops there and the error names the first address that could not be read. */
+	guint8 *hole = src + 4 * 1024 * 1024;
+	assert_int_equal(mprotect(hole, page, PROT_NONE), 0);
+	r[1500].addr = (guint64)(uintptr_t)hole - 10;
+	r[1500].len = 20;
+	assert_false(hw_procmem_read_ranges(m, r, N, dst, NULL, &err));
+	assert_true(g_error_matches(err, HW_TARGET_ERROR, HW_TARGET_ERROR_UNMAPPED));
+	g_autofree char *where = g_strdup_printf("0x%" G_GINT64_MODIFIER "x is not readable",
+						 (guint64)(uintptr_t)hole);
+	assert_non_null(strstr(err->message, where));
+	munmap(src, 4 * 1024 * 1024 + 2 * page);
+	g_free(r);
+}
+
 static void add_note(GByteArray *b, const char *owner, guint32 type, const void *desc,
 		     guint32 descsz)
 {
@@ -168,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memimage_merge),
 		cmocka_unit_test(test_layered),
+		cmocka_unit_test(test_read_ranges),
 		cmocka_unit_test(test_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

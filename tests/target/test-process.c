@@ -1,8 +1,10 @@
 /* test-process.c - live attach, memory reads and detach, against what the probe prints.
  *
  * Oracles: the probe's own report of &Counter and Counter; /proc/PID/stat for the stopped /
- * running state; the probe's continued output after detach.
+ * running state; the probe's continued output after detach; the kernel's report of our
+ * scheduling policy (sched_getscheduler) for the pause's real-time class.
  */
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,15 +39,29 @@ static hw_process *attach(pid_t pid)
 	return p;
 }
 
+/* Whether this process may make itself SCHED_FIFO (what attaching does when allowed). */
+static gboolean may_go_realtime(void)
+{
+	struct sched_param rt = { .sched_priority = sched_get_priority_min(SCHED_FIFO) }, other = { 0 };
+	if (sched_setscheduler(0, SCHED_FIFO, &rt) != 0)
+		return FALSE;
+	assert_int_equal(sched_setscheduler(0, SCHED_OTHER, &other), 0);
+	return TRUE;
+}
+
 static void test_attach_read_detach(void **state)
 {
 	(void)state;
 	hwt_child c;
 	g_autofree char *line = start_probe(&c, NULL);
+	gboolean rt = may_go_realtime();
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 	g_autoptr(hw_process) p = attach(c.pid);
 	g_autoptr(GError) err = NULL;
 
 	assert_int_equal(hwt_proc_state(c.pid), 't');
+	/* The pause runs real-time when allowed, and only the pause. */
+	assert_int_equal(sched_getscheduler(0) & ~SCHED_RESET_ON_FORK, rt ? SCHED_FIFO : SCHED_OTHER);
 	gsize n;
 	const hw_thread *t = hw_process_threads(p, &n);
 	assert_true(n >= 2);   /* Go always runs sysmon besides main */
@@ -72,6 +88,10 @@ static void test_attach_read_detach(void **state)
 	guint64 pause = hw_process_detach(p);
 	assert_true(pause > 0);
 	assert_int_equal(hw_process_detach(p), pause);   /* idempotent */
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	const hw_pause_stats *ps = hw_process_pause_stats(p);
+	assert_int_equal(ps->realtime, rt);
+	assert_true(ps->stop_ns > 0 && ps->stop_ns + ps->detach_ns <= pause);
 	assert_false(hw_process_is_attached(p));
 	assert_true(hwt_proc_state(c.pid) != 't');
 	g_autofree char *tick = hwt_child_line(&c);      /* it runs on */
