@@ -233,46 +233,16 @@ hw_graph *hw_graph_new_from_arrays(const hw_graph_arrays *a, GError **error)
 {
 	if (!check_counts(a->n_objects, a->n_edges, error))
 		return NULL;
-	hw_graph *g = graph_alloc();
-	g->n = (uint32_t)a->n_objects;
-	g->n_edges = a->n_edges;
-	g->n_roots = a->n_roots;
-	g->n_types = a->n_types;
-	g->n_strings = a->n_strings;
-	g->own_objects = g_memdup2(a->objects, sizeof(hwd_object) * a->n_objects);
-	g->own_edges = g_memdup2(a->edges, sizeof(hwd_edge) * a->n_edges);
-	g->own_roots = g_memdup2(a->roots, sizeof(hwd_root) * a->n_roots);
-	g->own_types = g_memdup2(a->types, sizeof(hwd_type) * a->n_types);
-	g->own_strings = g_new0(char *, (gsize)a->n_strings + 1);
+	hw_graph_owned_arrays own = {
+		.objects = g_memdup2(a->objects, sizeof(hwd_object) * a->n_objects), .n_objects = a->n_objects,
+		.edges = g_memdup2(a->edges, sizeof(hwd_edge) * a->n_edges), .n_edges = a->n_edges,
+		.roots = g_memdup2(a->roots, sizeof(hwd_root) * a->n_roots), .n_roots = a->n_roots,
+		.types = g_memdup2(a->types, sizeof(hwd_type) * a->n_types), .n_types = a->n_types,
+		.strings = g_new0(char *, (gsize)a->n_strings + 1), .n_strings = a->n_strings,
+	};
 	for (uint32_t i = 0; i < a->n_strings; i++)
-		g->own_strings[i] = g_strdup(a->strings[i] ? a->strings[i] : "");
-	g->obj_runs = g_new0(hw_rec_run, 1);
-	g->obj_runs[0] = (hw_rec_run){ 0, a->n_objects, g->own_objects };
-	g->n_obj_runs = 1;
-	g->edge_runs = g_new0(hw_rec_run, 1);
-	g->edge_runs[0] = (hw_rec_run){ 0, a->n_edges, g->own_edges };
-	g->n_edge_runs = 1;
-	for (uint64_t i = 0; i < a->n_objects; i++) {
-		if (a->objects[i].type > a->n_types) {
-			g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "object %" G_GUINT64_FORMAT " has type %u beyond the %u types",
-			            i, a->objects[i].type, a->n_types);
-			hw_graph_free(g);
-			return NULL;
-		}
-	}
-	for (uint32_t i = 0; i < a->n_types; i++) {
-		if (a->types[i].name > a->n_strings) {
-			g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "type %u names string %u beyond the %u strings",
-			            i + 1, a->types[i].name, a->n_strings);
-			hw_graph_free(g);
-			return NULL;
-		}
-	}
-	if (!build_first_edge(g, NULL, NULL, error) || !build_root_targets(g, error)) {
-		hw_graph_free(g);
-		return NULL;
-	}
-	return g;
+		own.strings[i] = g_strdup(a->strings[i] ? a->strings[i] : "");
+	return hw_graph_new_owning(&own, error);
 }
 
 hw_graph *hw_graph_new_owning(hw_graph_owned_arrays *a, GError **error)
