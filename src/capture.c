@@ -18,6 +18,7 @@
 #include "debuginfo/pclntab.h"
 #include "goruntime/allocsites.h"
 #include "goruntime/memaccount.h"
+#include "goruntime/rtypes.h"
 #include "goruntime/typeprop.h"
 #include "target/core.h"
 #include "target/exemem.h"
@@ -77,34 +78,31 @@ static gboolean read_pause(const gr_mem *mem, const gr_layout *L, gr_pause *p, c
 	return TRUE;
 }
 
-/* Scan spans closer than this are copied as one range (with the noscan pages between):
- * a few big copies cost far less than one call per span. */
-#define COPY_GAP (256u * 1024u)
+/* Noscan spans of objects up to this size are copied although no edge starts in them: a
+ * closure without pointers (a method value on a scalar receiver, a closure capturing a few
+ * integers) lives in one, and its type comes from its first word, the function, read when
+ * typing after the detach. Bigger noscan objects (payloads, buffers, long strings: half of a
+ * typical heap's bytes) are left out; a pointer-free closure over 32 bytes is then named by
+ * size class (documented in docs/DESIGN.md). */
+#define NOSCAN_COPY_MAX 32
 
-/* One contiguous range of heap copied for the walk; off is its place in the staging arena,
- * or NO_STAGING when it went into the image instead. */
-typedef struct heap_run {
-	uint64_t start, len, off;
-} heap_run;
-#define NO_STAGING G_MAXUINT64
-
-/* The ranges of pointer-bearing (scan) spans, coalesced (COPY_GAP), appended to runs. */
-static void scan_runs(const gr_spans *ss, GArray *runs)
+/* The ranges of the spans the walk reads, adjacent ones merged, appended to runs
+ * (hw_procmem_range). */
+static void span_runs(const gr_spans *ss, GArray *runs)
 {
-	heap_run r = { 0, 0, NO_STAGING };
+	hw_procmem_range r = { 0, 0 };
 	for (size_t i = 0; i < ss->n; i++) {
 		const gr_span *s = &ss->v[i];
-		if (gr_span_noscan(s))
+		if (gr_span_noscan(s) && (gr_span_sizeclass(s) == 0 || s->elemsize > NOSCAN_COPY_MAX))
 			continue;
-		uint64_t end = s->start + s->npages * GR_PAGE_SIZE;
-		if (r.len && s->start - (r.start + r.len) <= COPY_GAP) {
-			r.len = end - r.start;
+		uint64_t len = s->npages * GR_PAGE_SIZE;
+		if (r.len && s->start == r.addr + r.len) {
+			r.len += len;
 			continue;
 		}
 		if (r.len)
 			g_array_append_val(runs, r);
-		r.start = s->start;
-		r.len = end - s->start;
+		r = (hw_procmem_range){ s->start, len };
 	}
 	if (r.len)
 		g_array_append_val(runs, r);
@@ -113,13 +111,15 @@ static void scan_runs(const gr_spans *ss, GArray *runs)
 /* The heap copy: most of a dump's bytes. Copying them into freshly allocated memory would
  * spend the pause on page faults, so the destination (the staging arena) is mapped and
  * faulted in before the target is stopped, sized from a look at the running target's spans.
- * Reads of the walk go to the arena for heap runs and to the image (stacks, data, bss, over
- * the executable) for everything else. */
+ * The runs go into it back to back, many per system call (hw_procmem_read_ranges). Reads of
+ * the walk go to the arena for heap runs and to the image (stacks, data, bss, over the
+ * executable) for everything else. */
 typedef struct heap_copy {
 	guint8 *arena;
 	size_t cap, used;
 	size_t tail;               /* unused bytes past cap, unmapped after the pause */
-	GArray *runs;              /* heap_run, sorted by start */
+	GArray *runs;              /* hw_procmem_range, sorted by addr */
+	GArray *offs;              /* guint64: each run's offset in the arena */
 	hw_memsrc *rest;
 } heap_copy;
 
@@ -129,15 +129,15 @@ static gboolean heap_copy_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	guint lo = 0, hi = h->runs ? h->runs->len : 0;
 	while (lo < hi) {
 		guint mid = lo + (hi - lo) / 2;
-		if (g_array_index(h->runs, heap_run, mid).start <= addr)
+		if (g_array_index(h->runs, hw_procmem_range, mid).addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo > 0) {
-		const heap_run *r = &g_array_index(h->runs, heap_run, lo - 1);
-		if (r->off != NO_STAGING && addr - r->start < r->len && len <= r->len - (addr - r->start)) {
-			memcpy(buf, h->arena + r->off + (addr - r->start), len);
+		const hw_procmem_range *r = &g_array_index(h->runs, hw_procmem_range, lo - 1);
+		if (addr - r->addr < r->len && len <= r->len - (addr - r->addr)) {
+			memcpy(buf, h->arena + g_array_index(h->offs, guint64, lo - 1) + (addr - r->addr), len);
 			return TRUE;
 		}
 	}
@@ -147,16 +147,18 @@ static gboolean heap_copy_read(void *ctx, uint64_t addr, void *buf, size_t len)
 static void heap_copy_clear(heap_copy *h)
 {
 	if (h->arena)
-		munmap(h->arena, h->cap);
+		munmap(h->arena, h->cap + h->tail);
 	if (h->runs)
 		g_array_unref(h->runs);
+	if (h->offs)
+		g_array_unref(h->offs);
 	if (h->rest)
 		hw_memsrc_unref(h->rest);
 	memset(h, 0, sizeof *h);
 }
 
 /* Maps the staging arena for a heap like the one the running target has now (plus room for
- * growth until the stop). Best effort: on any failure the copy goes to the image. */
+ * growth until the stop). Best effort: on any failure the arena is mapped during the pause. */
 static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid)
 {
 	hw_memsrc *m = hw_procmem_new(pid, NULL);
@@ -178,10 +180,10 @@ static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid
 	cache.data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK);
 	gr_mem mem = { cached_read, &cache };
 	if (found && gr_layout_load(dw, bias, &L, NULL) && gr_spans_read(&mem, &L, &ss, NULL)) {
-		GArray *runs = g_array_new(FALSE, FALSE, sizeof(heap_run));
-		scan_runs(&ss, runs);
+		GArray *runs = g_array_new(FALSE, FALSE, sizeof(hw_procmem_range));
+		span_runs(&ss, runs);
 		for (guint i = 0; i < runs->len; i++)
-			est += g_array_index(runs, heap_run, i).len;
+			est += g_array_index(runs, hw_procmem_range, i).len;
 		g_array_unref(runs);
 		gr_spans_clear(&ss);
 	}
@@ -204,42 +206,73 @@ static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid
 	h->cap = cap;
 }
 
-/* Copies what the walk reads from the target: heap runs into the staging arena while it
- * has room (else into image), the rest into image. */
-static gboolean copy_image(heap_copy *h, hw_memsrc *image, hw_memsrc *src, const gr_layout *L,
-                           const gr_pause *p, GError **error)
+/* Copies the heap's spans the walk reads into the staging arena (see heap_copy). */
+static gboolean copy_heap(heap_copy *h, hw_memsrc *src, const gr_spans *ss, hw_pause_parts *parts,
+                          GError **error)
 {
-	h->runs = g_array_new(FALSE, FALSE, sizeof(heap_run));
-	scan_runs(&p->spans, h->runs);
+	h->runs = g_array_new(FALSE, FALSE, sizeof(hw_procmem_range));
+	span_runs(ss, h->runs);
+	h->offs = g_array_sized_new(FALSE, FALSE, sizeof(guint64), h->runs->len);
+	guint64 total = 0;
 	for (guint i = 0; i < h->runs->len; i++) {
-		heap_run *r = &g_array_index(h->runs, heap_run, i);
-		if (h->arena && r->len <= h->cap - h->used) {
-			if (!hw_memsrc_read(src, r->start, h->arena + h->used, r->len, error))
-				return FALSE;
-			r->off = h->used;
-			h->used += r->len;
-		} else if (!hw_memimage_copy(image, src, r->start, r->len, error)) {
+		g_array_append_val(h->offs, total);
+		total += g_array_index(h->runs, hw_procmem_range, i).len;
+	}
+	if (total > h->cap) {
+		/* The heap outgrew the arena prepared for it, or there is none: map one now, and
+		 * let its pages fault in during the copy. */
+		if (h->arena)
+			munmap(h->arena, h->cap);
+		h->arena = NULL;
+		h->cap = 0;
+		void *a = total <= G_MAXSIZE ? mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE,
+		                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+		if (a == MAP_FAILED) {
+			g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot map %" G_GUINT64_FORMAT
+			            " bytes for the copy of the heap's spans", total);
 			return FALSE;
 		}
+		h->arena = a;
+		h->cap = (size_t)total;
 	}
+	parts->heap_bytes = total;
+	if (total && !hw_procmem_read_ranges(src, (const hw_procmem_range *)h->runs->data, h->runs->len,
+	                                     h->arena, &parts->heap_reads, error))
+		return FALSE;
+	h->used = (size_t)total;
 	/* Give back the room left for growth (after the pause: munmap is not free). */
 	size_t keep = (h->used + 4095) & ~(size_t)4095;
 	if (h->arena && keep < h->cap) {
 		h->tail = h->cap - keep;
 		h->cap = keep;
 	}
-	for (guint i = 0; i < p->gs->len; i++) {
+	return TRUE;
+}
+
+/* Copies what the walk reads from the target: the heap's spans (span_runs) into the staging arena,
+ * the rest into image. */
+static gboolean copy_image(heap_copy *h, hw_memsrc *image, hw_memsrc *src, const gr_layout *L,
+                           const gr_pause *p, hw_pause_parts *parts, GError **error)
+{
+	guint64 t0 = hw_clock_ns(CLOCK_MONOTONIC);
+	if (!copy_heap(h, src, &p->spans, parts, error))
+		return FALSE;
+	guint64 t1 = hw_clock_ns(CLOCK_MONOTONIC);
+	parts->heap_ns = t1 - t0;
+	gboolean ok = TRUE;
+	for (guint i = 0; ok && i < p->gs->len; i++) {
 		const gr_g *g = &g_array_index(p->gs, gr_g, i);
-		if (g->stack_hi > g->stack_lo &&
-		    !hw_memimage_copy(image, src, g->stack_lo, g->stack_hi - g->stack_lo, error))
-			return FALSE;
+		if (g->stack_hi > g->stack_lo)
+			ok = hw_memimage_copy(image, src, g->stack_lo, g->stack_hi - g->stack_lo, error);
 	}
-	for (guint i = 0; i < p->ranges->len; i++) {
+	for (guint i = 0; ok && i < p->ranges->len; i++) {
 		const gr_ptr_range *r = &g_array_index(p->ranges, gr_ptr_range, i);
-		if (r->end > r->start && !hw_memimage_copy(image, src, r->start, r->end - r->start, error))
-			return FALSE;
+		if (r->end > r->start)
+			ok = hw_memimage_copy(image, src, r->start, r->end - r->start, error);
 	}
-	return hw_memimage_copy(image, src, L->firstmoduledata, L->md_size, error);
+	ok = ok && hw_memimage_copy(image, src, L->firstmoduledata, L->md_size, error);
+	parts->rest_ns = hw_clock_ns(CLOCK_MONOTONIC) - t1;
+	return ok;
 }
 
 typedef struct target {
@@ -247,6 +280,8 @@ typedef struct target {
 	hw_core *core;
 	hw_elf *elf;
 	hw_dwarf *dwarf;
+	gr_debuginfo_kind debuginfo;     /* where dwarf came from */
+	const gr_layout_table *table;    /* the layout table, when the executable had no DWARF */
 	uint64_t bias;
 	gr_layout L;
 	hw_memsrc *walk_mem;       /* image over executable, or the core */
@@ -277,12 +312,12 @@ static void target_clear(target *t)
 	gr_allocsites_clear(&t->sites);
 }
 
-static gboolean load_debuginfo(target *t, const char *exe, GError **error)
+static gboolean load_debuginfo(target *t, const char *exe, const char *debug_file, GError **error)
 {
 	t->elf = hw_elf_open(exe, error);
 	if (!t->elf)
 		return FALSE;
-	t->dwarf = hw_dwarf_load(t->elf, error);
+	t->dwarf = gr_debuginfo_load(t->elf, debug_file, &t->debuginfo, &t->table, error);
 	return t->dwarf != NULL;
 }
 
@@ -291,18 +326,26 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
                              GError **error)
 {
 	char *exe = g_strdup_printf("/proc/%d/exe", (int)opt->pid);
-	gboolean ok = load_debuginfo(t, exe, error);
+	gboolean ok = load_debuginfo(t, exe, opt->debug_file, error);
 	g_free(exe);
 	if (!ok)
 		return FALSE;
 	heap_copy_prepare(&t->heap, t->elf, t->dwarf, opt->pid);
+	/* The block cache, written now so that its pages do not fault in during the pause. */
+	read_cache cache = { .data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK) };
+	memset(cache.data, 0, (size_t)CACHE_SLOTS * CACHE_BLOCK);
 	for (unsigned attempt = 0;; attempt++) {
 		t->proc = hw_process_attach(opt->pid, error);
-		if (!t->proc)
+		if (!t->proc) {
+			g_free(cache.data);
 			return FALSE;
+		}
+		hw_pause_parts *parts = &res->parts;
+		memset(parts, 0, sizeof *parts);
+		guint64 t0 = hw_clock_ns(CLOCK_MONOTONIC);
 		hw_memsrc *live = hw_process_memsrc(t->proc);
-		read_cache cache = { .src = live };
-		cache.data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK);
+		cache.src = live;
+		memset(cache.tag, 0, sizeof cache.tag);
 		gr_mem mem = { cached_read, &cache };
 		guint64 start, foff;
 		char *why = NULL;
@@ -312,7 +355,6 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 		     hw_elf_load_bias(t->elf, start, foff, &t->bias, error) &&
 		     (attempt > 0 || gr_layout_load(t->dwarf, t->bias, &t->L, error)) &&
 		     read_pause(&mem, &t->L, &t->pause, &why, error);
-		g_free(cache.data);
 		if (ok && why && attempt < opt->max_retries) {
 			/* Let the runtime finish what it was doing, then stop it again. */
 			hw_process_free(t->proc);
@@ -324,13 +366,16 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			continue;
 		}
 		if (ok) {
+			guint64 t1 = hw_clock_ns(CLOCK_MONOTONIC);
+			parts->metadata_ns = t1 - t0;
 			gr_memacct_read(&(gr_mem){ memsrc_read, live }, t->dwarf, t->elf, t->bias, &t->pause, &t->acct);
-			read_cache sc = { .src = live, .data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK) };
-			gr_allocsites_read(&(gr_mem){ cached_read, &sc }, t->dwarf, t->bias, &t->L, &t->pause.spans,
-			                   &t->sites);
-			g_free(sc.data);
+			guint64 t2 = hw_clock_ns(CLOCK_MONOTONIC);
+			parts->memacct_ns = t2 - t1;
+			gr_allocsites_read(&mem, t->dwarf, t->bias, &t->L, &t->pause.spans, &t->sites);
+			guint64 t3 = hw_clock_ns(CLOCK_MONOTONIC);
+			parts->allocsites_ns = t3 - t2;
 			image = hw_memimage_new();
-			ok = copy_image(&t->heap, image, live, &t->L, &t->pause, error);
+			ok = copy_image(&t->heap, image, live, &t->L, &t->pause, parts, error);
 			gsize nt;
 			const hw_thread *th = hw_process_threads(t->proc, &nt);
 			t->threads = g_array_sized_new(FALSE, FALSE, sizeof(hw_thread), (guint)nt);
@@ -338,6 +383,14 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 			t->now_mono = (int64_t)hw_clock_ns(CLOCK_MONOTONIC);
 		}
 		res->pause_ns = hw_process_detach(t->proc);
+		g_free(cache.data);
+		const hw_pause_stats *ps = hw_process_pause_stats(t->proc);
+		parts->stop_ns = ps->stop_ns;
+		parts->detach_ns = ps->detach_ns;
+		parts->realtime = ps->realtime;
+		parts->cpu_wait_ns = ps->cpu_wait_ns;
+		parts->preempted = ps->preempted;
+		parts->faults = ps->faults;
 		if (ok)
 			gr_memacct_resident(&t->acct, opt->pid, t->elf, t->bias, &t->pause);
 		if (t->heap.tail) {
@@ -390,7 +443,7 @@ static gboolean capture_core(target *t, const hw_capture_options *opt, hw_captur
                              GError **error)
 {
 	t->core = hw_core_open(opt->core, opt->exe, error);
-	if (!t->core || !load_debuginfo(t, hw_core_exe_path(t->core), error))
+	if (!t->core || !load_debuginfo(t, hw_core_exe_path(t->core), opt->debug_file, error))
 		return FALSE;
 	t->bias = hw_core_exe_bias(t->core);
 	t->walk_mem = hw_memsrc_ref(hw_core_memsrc(t->core));
@@ -403,7 +456,7 @@ static gboolean capture_core(target *t, const hw_capture_options *opt, hw_captur
 static gboolean capture_image(target *t, const hw_capture_options *opt, hw_capture_result *res,
                               GError **error)
 {
-	if (!load_debuginfo(t, opt->exe, error))
+	if (!load_debuginfo(t, opt->exe, opt->debug_file, error))
 		return FALSE;
 	t->bias = opt->image_bias;
 	hw_memsrc *exemem = hw_exemem_new(t->elf, t->bias);
@@ -438,9 +491,37 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 		rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
 	if (rtver || gover)
 		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
+	if (t->debuginfo == GR_DEBUGINFO_TABLE) {
+		char layout[96];
+		g_snprintf(layout, sizeof layout, "table %s (recorded from %s)", t->table->release,
+		           t->table->recorded_from);
+		rc |= hwd_writer_meta_str(w, "debuginfo", "none");
+		rc |= hwd_writer_meta_str(w, "layout", layout);
+		rc |= hwd_writer_meta_str(w, "debuginfo.missing", GR_NO_DWARF_MISSING);
+	} else {
+		rc |= hwd_writer_meta_str(w, "debuginfo", t->debuginfo == GR_DEBUGINFO_DWARF ? "dwarf" : "debug-file");
+		if (opt->debug_file)
+			rc |= hwd_writer_meta_str(w, "debuginfo.file", opt->debug_file);
+		rc |= hwd_writer_meta_str(w, "layout", "dwarf");
+	}
 	rc |= hwd_writer_meta_u64(w, "capture.time_ns", hw_clock_ns(CLOCK_REALTIME));
-	if (opt->pid)
+	if (opt->pid) {
+		const hw_pause_parts *pp = &res->parts;
 		rc |= hwd_writer_meta_u64(w, "pause_ns", res->pause_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.stop_ns", pp->stop_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.metadata_ns", pp->metadata_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.memacct_ns", pp->memacct_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.allocsites_ns", pp->allocsites_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.heap_copy_ns", pp->heap_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.heap_copy_bytes", pp->heap_bytes);
+		rc |= hwd_writer_meta_u64(w, "pause.heap_copy_reads", pp->heap_reads);
+		rc |= hwd_writer_meta_u64(w, "pause.rest_copy_ns", pp->rest_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.detach_ns", pp->detach_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.realtime", pp->realtime ? 1 : 0);
+		rc |= hwd_writer_meta_u64(w, "pause.cpu_wait_ns", pp->cpu_wait_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.preempted", pp->preempted);
+		rc |= hwd_writer_meta_u64(w, "pause.faults", pp->faults);
+	}
 	rc |= hwd_writer_meta_u64(w, "capture.retries", res->retries);
 	if (res->warning)
 		rc |= hwd_writer_meta_str(w, "capture.warning", res->warning);
@@ -481,10 +562,14 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	    !gr_objects_build(&t->pause.spans, &wk.objects, error))
 		return FALSE;
 	gboolean ok = FALSE;
+	gr_rtypes *rtypes = NULL;
 	wk.pcln = hw_pclntab_new(t->walk_mem, &md, error);
 	if (!wk.pcln)
 		goto out;
 	wk.types = gr_types_new(&mem, &t->L.abi, md.types, md.etypes);
+	/* Without DWARF, the type descriptors stand in for DWARF's types (rtypes.h). */
+	if (t->table && (rtypes = gr_rtypes_new(&mem, &t->L, wk.types, t->bias, md.types, md.etypes)))
+		hw_dwarf_set_runtime_types(t->dwarf, gr_rtypes_lookup, rtypes);
 	hwd_writer_options wo = { .producer = "heapwalk (go dumper)", .pointer_size = 8,
 	                          .compress_level = opt->compress_level };
 	hwd_error herr;
@@ -513,7 +598,12 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 	res->edges = wk.st.edges;
 	res->roots = wk.st.roots;
 	res->goroutines = t->pause.gs->len;
+	res->no_dwarf = t->table ? t->table->release : NULL;
 out:
+	if (rtypes) {
+		hw_dwarf_set_runtime_types(t->dwarf, NULL, NULL);
+		gr_rtypes_free(rtypes);
+	}
 	gr_typing_free(&typing);
 	gr_types_free(wk.types);
 	if (wk.pcln)

@@ -150,6 +150,12 @@ static void print_text(const hw_heap *h)
 		hw_table_print(tt, stdout);
 		printf("typed: %.1f%% of bytes\n", typed_percent(tbytes, ttotal));
 	}
+	const char *layout, *missing;
+	uint32_t layout_len, missing_len;
+	if (hwd_reader_meta_str(r, "debuginfo.missing", &missing, &missing_len) &&
+	    hwd_reader_meta_str(r, "layout", &layout, &layout_len))
+		printf("without DWARF: runtime layouts from heapwalk's %.*s; missing: %.*s\n", (int)layout_len,
+		       layout, (int)missing_len, missing);
 
 	root_counts(h->graph, roots);
 	for (unsigned k = 1; k < HWD_ROOT_KIND__COUNT; k++) {

@@ -3,11 +3,13 @@
  * This is the only file that includes libdwarf. The walk visits the children of each
  * compilation unit (types, globals, constants, subprograms) and one level below for struct
  * members and array bounds, and into function bodies only for the captured variables of
- * closures (DW_AT_go_closure_offset); it does not visit other locals. Type references are
+ * closures (DW_AT_go_closure_offset). Other locals are read on demand, per function, by
+ * hw_dwarf_locals_at (at the end of this file), which opens libdwarf again. Type references are
  * recorded as .debug_info offsets during the walk and linked to pointers afterwards, because
  * Go's DW_FORM_ref_addr references may point forward or into other units.
  */
 #include "debuginfo/dwarfinfo.h"
+#include "debuginfo/dwarfinfo-private.h"
 
 #include <dwarf.h>
 #include <libdwarf.h>
@@ -32,12 +34,6 @@ typedef struct {
 } member_rec;
 
 typedef struct {
-	hw_dwarf_type pub;
-	guint64 target_off, key_off, elem_off;   /* 0 = none */
-	GArray *members;                          /* of member_rec, NULL when none */
-} type_rec;
-
-typedef struct {
 	const char *name;
 	guint64 addr;
 	guint64 type_off;
@@ -50,21 +46,6 @@ typedef struct {
 	guint64 offset, type_off;
 } capture_rec;
 
-struct hw_dwarf {
-	GStringChunk *strings;
-	GPtrArray *types;          /* owns type_rec */
-	GHashTable *by_offset;     /* &die_offset -> type_rec */
-	GHashTable *by_name;       /* name -> type_rec */
-	GArray *globals;           /* of hw_dwarf_var, sorted by address */
-	GHashTable *global_index;  /* name -> index+1 into globals */
-	GHashTable *constants;     /* name -> gint64* */
-	GArray *funcs;             /* of hw_dwarf_func, sorted */
-	GHashTable *by_rtype;      /* &go_runtime_type -> type_rec (first definition wins) */
-	GArray *captures;          /* of hw_dwarf_capture, grouped by function, sorted by lowpc */
-	GArray *capture_pcs;       /* of guint64: the lowpc of each entry of captures */
-	char *producer;
-};
-
 typedef struct {
 	hw_dwarf *d;
 	Dwarf_Debug dbg;
@@ -73,7 +54,7 @@ typedef struct {
 	GArray *captures;          /* of capture_rec */
 } walker;
 
-static void type_rec_free(gpointer p)
+void hw_dwarf_type_rec_free(gpointer p)
 {
 	type_rec *t = p;
 	if (t->members)
@@ -96,8 +77,23 @@ void hw_dwarf_free(hw_dwarf *d)
 	g_hash_table_unref(d->by_rtype);
 	g_array_unref(d->captures);
 	g_array_unref(d->capture_pcs);
+	if (d->flat_members)
+		g_hash_table_unref(d->flat_members);
+	if (d->recorded)
+		g_array_unref(d->recorded);
+	if (d->recorded_keys)
+		g_hash_table_unref(d->recorded_keys);
+	if (d->locals_dbg) {
+		Dwarf_Error fe = NULL;
+		dwarf_finish(d->locals_dbg, &fe);
+	}
+	if (d->locals)
+		g_hash_table_unref(d->locals);
+	if (d->elf)
+		hw_elf_unref(d->elf);
 	g_string_chunk_free(d->strings);
 	g_free(d->producer);
+	g_free(d->origin);
 	g_free(d);
 }
 
@@ -379,7 +375,9 @@ static void add_subprogram(walker *w, Dwarf_Die die)
 		return;
 	if (cls == DW_FORM_CLASS_CONSTANT)
 		hi += lo;
-	hw_dwarf_func f = { name, lo, hi };
+	Dwarf_Off off = 0;
+	dwarf_dieoffset(die, &off, &w->derr);
+	hw_dwarf_func f = { name, lo, hi, off };
 	g_array_append_val(w->d->funcs, f);
 	guint64 pc = lo;
 	for_children(w, die, visit_capture, &pc);
@@ -514,15 +512,11 @@ static void set_dwarf_error(GError **err, walker *w, hw_elf *e, const char *what
 		    hw_elf_path(e), what, w->derr ? dwarf_errmsg(w->derr) : "unknown error");
 }
 
-hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
+hw_dwarf *hw_dwarf_new_empty(void)
 {
-	walker w = { 0 };
 	hw_dwarf *d = g_new0(hw_dwarf, 1);
-	gboolean ok = FALSE;
-	guint n_cu = 0;
-
 	d->strings = g_string_chunk_new(64 * 1024);
-	d->types = g_ptr_array_new_with_free_func(type_rec_free);
+	d->types = g_ptr_array_new_with_free_func(hw_dwarf_type_rec_free);
 	d->by_offset = g_hash_table_new(g_int64_hash, g_int64_equal);
 	d->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	d->globals = g_array_new(FALSE, FALSE, sizeof(hw_dwarf_var));
@@ -532,6 +526,26 @@ hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
 	d->by_rtype = g_hash_table_new(g_int64_hash, g_int64_equal);
 	d->captures = g_array_new(FALSE, FALSE, sizeof(hw_dwarf_capture));
 	d->capture_pcs = g_array_new(FALSE, FALSE, sizeof(guint64));
+	return d;
+}
+
+void hw_dwarf_index_globals(hw_dwarf *d)
+{
+	g_array_sort(d->globals, var_cmp);
+	for (guint i = 0; i < d->globals->len; i++) {
+		const char *name = g_array_index(d->globals, hw_dwarf_var, i).name;
+		if (!g_hash_table_contains(d->global_index, name))
+			g_hash_table_insert(d->global_index, (gpointer)name, GUINT_TO_POINTER(i + 1));
+	}
+}
+
+hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
+{
+	walker w = { 0 };
+	hw_dwarf *d = hw_dwarf_new_empty();
+	gboolean ok = FALSE;
+	guint n_cu = 0;
+
 	w.d = d;
 	w.vars = g_array_new(FALSE, FALSE, sizeof(var_rec));
 	w.captures = g_array_new(FALSE, FALSE, sizeof(capture_rec));
@@ -593,13 +607,9 @@ hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err)
 	}
 	link_all(d, w.vars);
 	link_captures(d, w.captures);
-	g_array_sort(d->globals, var_cmp);
-	for (guint i = 0; i < d->globals->len; i++) {
-		const char *name = g_array_index(d->globals, hw_dwarf_var, i).name;
-		if (!g_hash_table_contains(d->global_index, name))
-			g_hash_table_insert(d->global_index, (gpointer)name, GUINT_TO_POINTER(i + 1));
-	}
+	hw_dwarf_index_globals(d);
 	g_array_sort(d->funcs, func_cmp);
+	d->elf = hw_elf_ref(e);
 	ok = TRUE;
 out:
 	if (w.dbg) {
@@ -621,10 +631,24 @@ const char *hw_dwarf_producer(hw_dwarf *d) { return d->producer; }
 gsize hw_dwarf_n_types(hw_dwarf *d) { return d->types->len; }
 gsize hw_dwarf_n_constants(hw_dwarf *d) { return g_hash_table_size(d->constants); }
 
-const hw_dwarf_type *hw_dwarf_type_by_name(hw_dwarf *d, const char *name)
+static const hw_dwarf_type *find_type(hw_dwarf *d, const char *name)
 {
 	type_rec *t = g_hash_table_lookup(d->by_name, name);
 	return t ? &t->pub : NULL;
+}
+
+/* What answers: "DWARF", or the layout table an index was built from (messages). */
+static const char *origin(hw_dwarf *d)
+{
+	return d->origin ? d->origin : "DWARF";
+}
+
+const hw_dwarf_type *hw_dwarf_type_by_name(hw_dwarf *d, const char *name)
+{
+	const hw_dwarf_type *t = find_type(d, name);
+	if (t)
+		hw_dwarf_fact_note(d, HW_DWARF_FACT_TYPE, name, NULL, 0, t);
+	return t;
 }
 
 const hw_dwarf_type *hw_dwarf_type_resolve(const hw_dwarf_type *t)
@@ -645,12 +669,13 @@ const hw_dwarf_member *hw_dwarf_type_member(const hw_dwarf_type *t, const char *
 
 gboolean hw_dwarf_type_size(hw_dwarf *d, const char *type_name, guint64 *size, GError **err)
 {
-	const hw_dwarf_type *t = hw_dwarf_type_by_name(d, type_name);
+	const hw_dwarf_type *t = find_type(d, type_name);
 	if (t == NULL || t->size == HW_DWARF_SIZE_UNKNOWN) {
 		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NOT_FOUND,
-			    "DWARF has no %stype %s", t ? "size for " : "", type_name);
+			    "%s has no %stype %s", origin(d), t ? "size for " : "", type_name);
 		return FALSE;
 	}
+	hw_dwarf_fact_note(d, HW_DWARF_FACT_TYPE, type_name, NULL, 0, t);
 	*size = t->size;
 	return TRUE;
 }
@@ -658,11 +683,24 @@ gboolean hw_dwarf_type_size(hw_dwarf *d, const char *type_name, guint64 *size, G
 gboolean hw_dwarf_struct_member(hw_dwarf *d, const char *struct_name, const char *path,
 				guint64 *offset, const hw_dwarf_type **type, GError **err)
 {
-	const hw_dwarf_type *t = hw_dwarf_type_by_name(d, struct_name);
+	const hw_dwarf_type *t = find_type(d, struct_name);
 	if (t == NULL) {
 		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NOT_FOUND,
-			    "DWARF has no type %s (unsupported Go runtime?)", struct_name);
+			    "%s has no type %s (unsupported Go runtime?)", origin(d), struct_name);
 		return FALSE;
+	}
+	if (d->flat_members) {
+		g_autofree char *key = g_strconcat(struct_name, "\037", path, NULL);
+		const hw_dwarf_member *m = g_hash_table_lookup(d->flat_members, key);
+		if (m == NULL) {
+			g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NOT_FOUND,
+				    "%s has no member %s of %s", origin(d), path, struct_name);
+			return FALSE;
+		}
+		*offset = m->offset;
+		if (type)
+			*type = m->type;
+		return TRUE;
 	}
 	g_auto(GStrv) parts = g_strsplit(path, ".", -1);
 	guint64 off = 0;
@@ -684,6 +722,7 @@ gboolean hw_dwarf_struct_member(hw_dwarf *d, const char *struct_name, const char
 			return FALSE;
 		}
 	}
+	hw_dwarf_fact_note(d, HW_DWARF_FACT_MEMBER, struct_name, path, (gint64)off, t);
 	*offset = off;
 	if (type)
 		*type = t;
@@ -702,10 +741,11 @@ gboolean hw_dwarf_global(hw_dwarf *d, const char *name, guint64 *addr,
 	guint i = GPOINTER_TO_UINT(g_hash_table_lookup(d->global_index, name));
 	if (i == 0) {
 		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NOT_FOUND,
-			    "DWARF has no global variable %s", name);
+			    "%s has no global variable %s", d->origin ? "the symbol table" : "DWARF", name);
 		return FALSE;
 	}
 	const hw_dwarf_var *v = &g_array_index(d->globals, hw_dwarf_var, i - 1);
+	hw_dwarf_fact_note(d, HW_DWARF_FACT_GLOBAL, name, NULL, 0, v->type);
 	if (addr)
 		*addr = v->addr;
 	if (type)
@@ -724,9 +764,10 @@ gboolean hw_dwarf_constant(hw_dwarf *d, const char *name, gint64 *value, GError 
 	gint64 *v = g_hash_table_lookup(d->constants, name);
 	if (v == NULL) {
 		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NOT_FOUND,
-			    "DWARF has no constant %s (unsupported Go runtime?)", name);
+			    "%s has no constant %s (unsupported Go runtime?)", origin(d), name);
 		return FALSE;
 	}
+	hw_dwarf_fact_note(d, HW_DWARF_FACT_CONSTANT, name, NULL, *v, NULL);
 	*value = *v;
 	return TRUE;
 }
@@ -739,6 +780,8 @@ const hw_dwarf_func *hw_dwarf_funcs(hw_dwarf *d, gsize *n_funcs)
 
 const hw_dwarf_type *hw_dwarf_type_by_runtime_type(hw_dwarf *d, guint64 addr)
 {
+	if (d->rtype_fn)
+		return addr ? d->rtype_fn(d->rtype_ctx, addr) : NULL;
 	return addr ? g_hash_table_lookup(d->by_rtype, &addr) : NULL;
 }
 
@@ -758,4 +801,304 @@ const hw_dwarf_capture *hw_dwarf_closure_captures(hw_dwarf *d, guint64 lowpc, gs
 		end++;
 	*n = end - lo;
 	return *n ? &g_array_index(d->captures, hw_dwarf_capture, lo) : NULL;
+}
+
+/* ---- local variables (hw_dwarf_locals_at) ---------------------------------------------- */
+
+/* Bounds against hostile DWARF: a function's variables, a variable's location ranges, the
+ * operations of one expression, the pieces of a value, the nesting of scopes. */
+#define MAX_LOCALS_PER_FUNC 4096u
+#define MAX_RANGES_PER_LOCAL 1024u
+#define MAX_EXPR_OPS 256u
+#define MAX_PIECES 64u
+#define MAX_SCOPE_DEPTH 32
+/* A piece larger than this is not a Go value on a stack. */
+#define MAX_PIECE_SIZE (1ull << 30)
+
+typedef struct {
+	guint64 lo, hi;              /* link-time [lo, hi) */
+	guint32 first_piece, n_pieces;
+} loc_range;
+
+typedef struct {
+	const char *name;
+	const hw_dwarf_type *type;
+	gboolean param;
+	guint32 first_range, n_ranges;
+} local_rec;
+
+/* One function's decoded variables; immutable once built, so pointers into pieces stay. */
+typedef struct {
+	guint64 lowpc;               /* the key */
+	GArray *vars;                /* of local_rec */
+	GArray *ranges;              /* of loc_range */
+	GArray *pieces;              /* of hw_dwarf_piece */
+} func_locals;
+
+typedef struct {
+	walker *w;
+	func_locals *fl;
+	gboolean cfa_frame_base;     /* DW_AT_frame_base is DW_OP_call_frame_cfa: fbreg is CFA-based */
+	int depth;
+	gboolean scope_known;        /* the enclosing scope has a low/high pc */
+	guint64 scope_lo, scope_hi;
+} locals_walk;
+
+static void func_locals_free(gpointer p)
+{
+	func_locals *fl = p;
+	g_array_unref(fl->vars);
+	g_array_unref(fl->ranges);
+	g_array_unref(fl->pieces);
+	g_free(fl);
+}
+
+/* Location states while decoding one piece. */
+enum { LOC_NONE, LOC_CFA, LOC_CFA_CONST, LOC_ELSEWHERE };
+
+/* Decodes the operations of one location description into pieces appended to fl->pieces;
+ * *n receives how many. FALSE when the expression is unreadable or too large. */
+static gboolean decode_expr(locals_walk *lw, Dwarf_Locdesc_c desc, Dwarf_Unsigned nops, guint32 *n)
+{
+	GArray *out = lw->fl->pieces;
+	guint base = out->len;
+	int st = LOC_NONE;
+	gint64 cfa = 0, pending = 0;
+	guint64 off = 0;
+	gboolean pieced = FALSE;
+	if (nops > MAX_EXPR_OPS)
+		return FALSE;
+	for (Dwarf_Unsigned i = 0; i < nops; i++) {
+		Dwarf_Small atom;
+		Dwarf_Unsigned op1, op2, op3, branch;
+		if (dwarf_get_location_op_value_c(desc, i, &atom, &op1, &op2, &op3, &branch, &lw->w->derr) != DW_DLV_OK)
+			return FALSE;
+		if (atom == DW_OP_piece) {
+			if (op1 == 0 || op1 > MAX_PIECE_SIZE || out->len - base >= MAX_PIECES)
+				return FALSE;
+			hw_dwarf_piece pc = { off, op1, cfa, st == LOC_CFA };
+			g_array_append_val(out, pc);
+			off += op1;
+			st = LOC_NONE;
+			cfa = 0;
+			pieced = TRUE;
+			continue;
+		}
+		if (atom == DW_OP_call_frame_cfa && st == LOC_NONE) {
+			st = LOC_CFA;
+			cfa = 0;
+		} else if (atom == DW_OP_fbreg && st == LOC_NONE) {
+			st = lw->cfa_frame_base ? LOC_CFA : LOC_ELSEWHERE;
+			cfa = (gint64)op1;
+		} else if (atom == DW_OP_consts && st == LOC_CFA) {
+			st = LOC_CFA_CONST;
+			pending = (gint64)op1;
+		} else if (atom == DW_OP_plus && st == LOC_CFA_CONST) {
+			st = LOC_CFA;
+			cfa += pending;
+		} else if (atom == DW_OP_plus_uconst && st == LOC_CFA && op1 <= MAX_PIECE_SIZE) {
+			cfa += (gint64)op1;
+		} else {
+			st = LOC_ELSEWHERE;   /* a register, or an operation not understood */
+		}
+	}
+	if (!pieced && st != LOC_NONE) {
+		hw_dwarf_piece pc = { 0, HW_DWARF_SIZE_UNKNOWN, cfa, st == LOC_CFA };
+		g_array_append_val(out, pc);
+	}
+	*n = out->len - base;
+	return TRUE;
+}
+
+/* The location of one variable DIE as ranges appended to fl->ranges; FALSE when it has none
+ * usable. */
+static gboolean decode_location(locals_walk *lw, Dwarf_Die die, guint32 *first, guint32 *count)
+{
+	walker *w = lw->w;
+	func_locals *fl = lw->fl;
+	Dwarf_Attribute a;
+	Dwarf_Loc_Head_c head = NULL;
+	Dwarf_Unsigned n = 0;
+	unsigned kind = DW_LKIND_unknown;
+	gboolean ok = FALSE;
+	if (!attr_get(w, die, DW_AT_location, &a))
+		return FALSE;
+	if (dwarf_get_loclist_c(a, &head, &n, &w->derr) != DW_DLV_OK) {
+		dwarf_dealloc_attribute(a);
+		return FALSE;
+	}
+	*first = fl->ranges->len;
+	if (dwarf_get_loclist_head_kind(head, &kind, &w->derr) != DW_DLV_OK || n > MAX_RANGES_PER_LOCAL ||
+	    (kind == DW_LKIND_expression && !lw->scope_known))
+		goto out;
+	for (Dwarf_Unsigned i = 0; i < n; i++) {
+		Dwarf_Small lle, src;
+		Dwarf_Unsigned rawlo, rawhi, nops, exproff, descoff;
+		Dwarf_Bool unavailable = 0;
+		Dwarf_Addr lo, hi;
+		Dwarf_Locdesc_c desc;
+		if (dwarf_get_locdesc_entry_d(head, i, &lle, &rawlo, &rawhi, &unavailable, &lo, &hi, &nops, &desc, &src,
+		                              &exproff, &descoff, &w->derr) != DW_DLV_OK)
+			goto out;
+		if (kind == DW_LKIND_expression) {
+			lo = lw->scope_lo;
+			hi = lw->scope_hi;
+		}
+		if (unavailable || nops == 0 || lo >= hi)
+			continue;
+		loc_range r = { lo, hi, fl->pieces->len, 0 };
+		if (!decode_expr(lw, desc, nops, &r.n_pieces))
+			goto out;
+		if (r.n_pieces)
+			g_array_append_val(fl->ranges, r);
+	}
+	ok = fl->ranges->len > *first;
+out:
+	*count = fl->ranges->len - *first;
+	dwarf_loc_head_c_dealloc(head);
+	dwarf_dealloc_attribute(a);
+	return ok;
+}
+
+/* Name and type of a variable DIE, from its DW_AT_abstract_origin when it has no name of its
+ * own (inlined calls). */
+static void local_name_type(walker *w, Dwarf_Die die, const char **name, guint64 *type_off)
+{
+	guint64 origin;
+	*name = die_name(w, die);
+	*type_off = 0;
+	attr_ref(w, die, DW_AT_type, type_off);
+	if (*name || !attr_ref(w, die, DW_AT_abstract_origin, &origin))
+		return;
+	Dwarf_Die o;
+	if (dwarf_offdie_b(w->dbg, origin, 1, &o, &w->derr) != DW_DLV_OK)
+		return;
+	*name = die_name(w, o);
+	attr_ref(w, o, DW_AT_type, type_off);
+	dwarf_dealloc_die(o);
+}
+
+static void visit_local(walker *w, Dwarf_Die die, void *data);
+
+/* A nested scope: its variables hold a single expression over [low_pc, high_pc) only. */
+static void visit_scope(walker *w, Dwarf_Die die, locals_walk *lw)
+{
+	Dwarf_Addr lo, hi;
+	Dwarf_Half form;
+	enum Dwarf_Form_Class cls;
+	if (lw->depth >= MAX_SCOPE_DEPTH)
+		return;
+	locals_walk inner = *lw;
+	inner.depth++;
+	inner.scope_known = dwarf_lowpc(die, &lo, &w->derr) == DW_DLV_OK &&
+	                    dwarf_highpc_b(die, &hi, &form, &cls, &w->derr) == DW_DLV_OK;
+	if (inner.scope_known) {
+		inner.scope_lo = lo;
+		inner.scope_hi = cls == DW_FORM_CLASS_CONSTANT ? lo + hi : hi;
+	}
+	for_children(w, die, visit_local, &inner);
+}
+
+static void visit_local(walker *w, Dwarf_Die die, void *data)
+{
+	locals_walk *lw = data;
+	Dwarf_Half tag;
+	if (dwarf_tag(die, &tag, &w->derr) != DW_DLV_OK)
+		return;
+	if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+		visit_scope(w, die, lw);
+		return;
+	}
+	if ((tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) || lw->fl->vars->len >= MAX_LOCALS_PER_FUNC)
+		return;
+	local_rec v = { .param = tag == DW_TAG_formal_parameter };
+	guint64 type_off;
+	local_name_type(w, die, &v.name, &type_off);
+	if (v.name == NULL)
+		return;
+	v.type = at_offset(w->d, type_off);
+	guint mark_ranges = lw->fl->ranges->len, mark_pieces = lw->fl->pieces->len;
+	if (!decode_location(lw, die, &v.first_range, &v.n_ranges)) {
+		g_array_set_size(lw->fl->ranges, mark_ranges);
+		g_array_set_size(lw->fl->pieces, mark_pieces);
+		return;
+	}
+	g_array_append_val(lw->fl->vars, v);
+}
+
+/* Decodes the variables of f (whose DIE is read from d->locals_dbg). */
+static func_locals *read_locals(hw_dwarf *d, const hw_dwarf_func *f)
+{
+	walker w = { .d = d, .dbg = d->locals_dbg };
+	func_locals *fl = g_new0(func_locals, 1);
+	fl->lowpc = f->lowpc;
+	fl->vars = g_array_new(FALSE, FALSE, sizeof(local_rec));
+	fl->ranges = g_array_new(FALSE, FALSE, sizeof(loc_range));
+	fl->pieces = g_array_new(FALSE, FALSE, sizeof(hw_dwarf_piece));
+	Dwarf_Die die;
+	if (f->die_offset && dwarf_offdie_b(w.dbg, f->die_offset, 1, &die, &w.derr) == DW_DLV_OK) {
+		guint8 fb[4];
+		locals_walk lw = { &w, fl, attr_expr(&w, die, DW_AT_frame_base, fb, sizeof fb) == 1 &&
+		                   fb[0] == DW_OP_call_frame_cfa, 0, TRUE, f->lowpc, f->highpc };
+		for_children(&w, die, visit_local, &lw);
+		dwarf_dealloc_die(die);
+	}
+	if (w.derr)
+		dwarf_dealloc_error(w.dbg, w.derr);
+	return fl;
+}
+
+/* The function whose [lowpc, highpc) holds pc, or NULL. */
+static const hw_dwarf_func *func_at(hw_dwarf *d, guint64 pc)
+{
+	const hw_dwarf_func *f = (const hw_dwarf_func *)d->funcs->data;
+	guint lo = 0, hi = d->funcs->len;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		if (f[mid].lowpc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && pc < f[lo - 1].highpc ? &f[lo - 1] : NULL;
+}
+
+gboolean hw_dwarf_locals_at(hw_dwarf *d, guint64 pc, GArray *out, GError **err)
+{
+	const hw_dwarf_func *f = d->elf ? func_at(d, pc) : NULL;
+	if (f == NULL)
+		return TRUE;
+	if (d->locals == NULL) {
+		/* Opened once: after a failure the queries answer nothing. */
+		Dwarf_Error derr = NULL;
+		Dwarf_Debug dbg = NULL;
+		d->locals = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, func_locals_free);
+		if (dwarf_init_b(hw_elf_fd(d->elf), DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &dbg, &derr) != DW_DLV_OK) {
+			g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_CORRUPT,
+				    "%s: cannot read DWARF again for local variables: %s", hw_elf_path(d->elf),
+				    derr ? dwarf_errmsg(derr) : "no DWARF");
+			return FALSE;
+		}
+		d->locals_dbg = dbg;
+	}
+	if (d->locals_dbg == NULL)
+		return TRUE;
+	func_locals *fl = g_hash_table_lookup(d->locals, &f->lowpc);
+	if (fl == NULL) {
+		fl = read_locals(d, f);
+		g_hash_table_insert(d->locals, &fl->lowpc, fl);
+	}
+	const loc_range *ranges = (const loc_range *)fl->ranges->data;
+	const hw_dwarf_piece *pieces = (const hw_dwarf_piece *)fl->pieces->data;
+	for (guint i = 0; i < fl->vars->len; i++) {
+		const local_rec *v = &g_array_index(fl->vars, local_rec, i);
+		for (guint32 r = v->first_range; r < v->first_range + v->n_ranges; r++) {
+			if (pc < ranges[r].lo || pc >= ranges[r].hi)
+				continue;
+			hw_dwarf_local l = { v->name, v->type, v->param, pieces + ranges[r].first_piece, ranges[r].n_pieces };
+			g_array_append_val(out, l);
+			break;
+		}
+	}
+	return TRUE;
 }

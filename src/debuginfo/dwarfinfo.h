@@ -1,7 +1,7 @@
 /* dwarfinfo.h - the target's DWARF, indexed by name: types, struct members, globals, constants.
  *
- * Layouts and constants of the Go runtime come from the target's own DWARF, never from
- * version tables. hw_dwarf_load() walks every compilation unit once (libdwarf 20210528, the
+ * Layouts and constants of the Go runtime come from the target's own DWARF; only a binary
+ * without DWARF gets an index rebuilt from a release's recorded answers ("Facts" below). hw_dwarf_load() walks every compilation unit once (libdwarf 20210528, the
  * old API, used only in dwarfinfo.c) and builds hash tables:
  *   - every named type (base, struct, pointer, array, typedef, ...), its size and kind;
  *     struct members with name, offset and type;
@@ -79,6 +79,7 @@ typedef struct {
 typedef struct {
 	const char *name;
 	guint64 lowpc, highpc;       /* link-time, [lowpc, highpc) */
+	guint64 die_offset;          /* .debug_info offset of its DW_TAG_subprogram */
 } hw_dwarf_func;
 
 /* A variable captured by a closure function (Go 1.23+ DW_AT_go_closure_offset): where it
@@ -90,7 +91,7 @@ typedef struct {
 	const hw_dwarf_type *type;   /* may be NULL */
 } hw_dwarf_capture;
 
-/* Reads the DWARF of e (takes a reference on e while loading only).
+/* Reads the DWARF of e (keeps a reference on e, for hw_dwarf_locals_at).
  * Errors: HW_DEBUGINFO_ERROR_NO_DWARF naming the file and saying it was probably built with
  * -ldflags=-w or stripped; _CORRUPT for libdwarf errors (with libdwarf's message). */
 hw_dwarf *hw_dwarf_load(hw_elf *e, GError **err);
@@ -143,6 +144,98 @@ const hw_dwarf_type *hw_dwarf_type_by_runtime_type(hw_dwarf *d, guint64 addr);
 /* The captured variables of the closure function whose lowpc is lowpc, sorted by offset;
  * NULL with *n 0 if it has none (not a closure, or built by Go < 1.23). Owned by d. */
 const hw_dwarf_capture *hw_dwarf_closure_captures(hw_dwarf *d, guint64 lowpc, gsize *n);
+
+/* ---- Facts ------------------------------------------------------------------------------
+ * What the dumper reads from the Go runtime's DWARF by name (type sizes, member offsets,
+ * constants, the types of a few globals) depends only on the Go release, not on the program.
+ * hw_dwarf_record() makes an index note every by-name query it answers (hw_dwarf_type_by_name,
+ * _type_size, _struct_member, _global, _constant), in first-asked order; a layout table
+ * (goruntime/layout-table.c) is such a record, made by running the dumper's own layout
+ * loaders over a release's DWARF. hw_dwarf_new_from_facts() builds an index that answers
+ * exactly those queries again, for a binary of the same release without DWARF, taking global
+ * variables from its ELF symbol table: every consumer of hw_dwarf then runs unchanged. A query
+ * the record does not hold fails as a DWARF miss would. Such an index has no subprograms, no
+ * closure captures and no runtime-type links, and its globals are untyped (an opaque type of
+ * the symbol's size) except those the record types. */
+typedef enum {
+	HW_DWARF_FACT_TYPE,      /* name: a type; shape: the type */
+	HW_DWARF_FACT_MEMBER,    /* name: a struct, path: a member path; value: its offset;
+	                          * shape: the member's type */
+	HW_DWARF_FACT_GLOBAL,    /* name: a global variable; shape: its type */
+	HW_DWARF_FACT_CONSTANT,  /* name: a constant; value */
+} hw_dwarf_fact_kind;
+
+/* A type reduced to what layouts read of it (typedefs followed). */
+typedef struct {
+	hw_dwarf_kind kind;
+	guint64 size;                /* HW_DWARF_SIZE_UNKNOWN if none */
+	guint64 count;               /* arrays: length */
+	guint64 elem_size;           /* arrays: element size */
+} hw_dwarf_shape;
+
+typedef struct {
+	hw_dwarf_fact_kind what;
+	const char *name;
+	const char *path;            /* MEMBER only, else NULL */
+	gint64 value;                /* MEMBER: offset; CONSTANT: value; else 0 */
+	hw_dwarf_shape shape;        /* TYPE, MEMBER, GLOBAL */
+} hw_dwarf_fact;
+
+/* Starts recording (once; later calls keep the record). */
+void hw_dwarf_record(hw_dwarf *d);
+/* The facts recorded so far, owned by d (NULL with *n 0 when not recording). */
+const hw_dwarf_fact *hw_dwarf_recorded(hw_dwarf *d, gsize *n);
+
+/* An index answering from facts, with e's .symtab data objects as the globals. origin names
+ * the facts in messages ("the go1.26 layout table"). Errors: _NO_DWARF when e has no .symtab;
+ * _CORRUPT when a typed global's size disagrees with its symbol's. */
+hw_dwarf *hw_dwarf_new_from_facts(hw_elf *e, const hw_dwarf_fact *facts, gsize n_facts,
+				  const char *origin, GError **err);
+
+/* ---- Local variables --------------------------------------------------------------------
+ * The parameters and local variables of a function at one pc and where their values live.
+ * They are read on demand (a goroutine dump asks only about the functions on its stacks) from
+ * the subprogram's DIE, its nested DW_TAG_lexical_block and DW_TAG_inlined_subroutine DIEs
+ * (names and types of inlined variables come from their DW_AT_abstract_origin), and cached per
+ * function. The first query opens libdwarf again on the executable; it stays open until
+ * hw_dwarf_free(). An index from facts has no subprograms, so it answers nothing.
+ *
+ * Locations are relative to the frame's CFA (the caller's stack pointer before its call: the
+ * address just above the return address). Understood, alone or as DW_OP_piece pieces, in a
+ * single expression or a location list (DWARF 4 .debug_loc, DWARF 5 .debug_loclists):
+ * DW_OP_call_frame_cfa; DW_OP_fbreg N when the function's DW_AT_frame_base is
+ * DW_OP_call_frame_cfa (as Go writes); and either followed by DW_OP_consts N; DW_OP_plus or
+ * DW_OP_plus_uconst N. Registers, empty pieces and every other operation give pieces that are
+ * not on the stack. A single expression (not a list) of a variable inside a lexical block or
+ * an inlined call holds over that scope only when the scope has a DW_AT_low_pc/high_pc pair;
+ * in a scope given by DW_AT_ranges such a variable is left out. */
+typedef struct {
+	guint64 offset;              /* bytes into the variable's value */
+	guint64 size;                /* bytes; HW_DWARF_SIZE_UNKNOWN: to the end of the value (a
+	                                location without DW_OP_piece) */
+	gint64 cfa_offset;           /* when on_stack: the piece is at CFA + cfa_offset */
+	gboolean on_stack;           /* FALSE: in a register, optimized out, or not understood */
+} hw_dwarf_piece;
+
+typedef struct {
+	const char *name;
+	const hw_dwarf_type *type;   /* may be NULL */
+	gboolean param;              /* DW_TAG_formal_parameter */
+	const hw_dwarf_piece *pieces;/* its location at the pc asked for, by increasing offset */
+	gsize n_pieces;
+} hw_dwarf_local;
+
+/* Appends to out (a GArray of hw_dwarf_local) the variables of the function containing pc
+ * (link-time) that have a location at pc. Everything pointed to is owned by d. Variables whose
+ * DWARF cannot be decoded are left out. FALSE with err only when libdwarf cannot be opened
+ * again on the executable (the first query that tries; later ones answer nothing). */
+gboolean hw_dwarf_locals_at(hw_dwarf *d, guint64 pc, GArray *out, GError **err);
+
+/* Makes an index from facts answer hw_dwarf_type_by_runtime_type(d, addr) with fn(ctx, addr)
+ * (addr as the caller passes it), e.g. a type built from the target's own type descriptor;
+ * NULL fn stops it. The types fn returns are the caller's, and must outlive their use. */
+typedef const hw_dwarf_type *(*hw_dwarf_rtype_fn)(void *ctx, guint64 addr);
+void hw_dwarf_set_runtime_types(hw_dwarf *d, hw_dwarf_rtype_fn fn, void *ctx);
 
 /* Counts for diagnostics. */
 gsize hw_dwarf_n_types(hw_dwarf *d);

@@ -31,6 +31,8 @@ struct hw_elf {
 	GArray *segments;          /* of hw_elf_segment */
 	GHashTable *section_cache; /* name -> GBytes */
 	GHashTable *symbols;       /* name (owned) -> symbol; NULL until first use */
+	GArray *objects;           /* of hw_elf_object from .symtab, sorted; with symbols */
+	gboolean has_symtab;       /* symbols came from .symtab (not .dynsym) */
 	char *build_id;
 	char *go_build_id;
 	gboolean notes_read;
@@ -135,6 +137,8 @@ void hw_elf_unref(hw_elf *e)
 	g_hash_table_unref(e->section_cache);
 	if (e->symbols)
 		g_hash_table_unref(e->symbols);
+	if (e->objects)
+		g_array_unref(e->objects);
 	g_free(e->build_id);
 	g_free(e->go_build_id);
 	g_free(e->go_version);
@@ -276,11 +280,19 @@ GBytes *hw_elf_section_data(hw_elf *e, const char *name, GError **err)
 	return bytes;
 }
 
+static int object_cmp(gconstpointer a, gconstpointer b)
+{
+	guint64 x = ((const hw_elf_object *)a)->value, y = ((const hw_elf_object *)b)->value;
+	return x < y ? -1 : x > y;
+}
+
 static void load_symbols(hw_elf *e)
 {
 	e->symbols = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	e->objects = g_array_new(FALSE, FALSE, sizeof(hw_elf_object));
 	GElf_Shdr sh;
 	Elf_Scn *scn = find_section(e, ".symtab", &sh);
+	e->has_symtab = scn != NULL;
 	if (scn == NULL)
 		scn = find_section(e, ".dynsym", &sh);
 	if (scn == NULL || sh.sh_entsize == 0)
@@ -299,8 +311,14 @@ static void load_symbols(hw_elf *e)
 		symbol *s = g_new(symbol, 1);
 		s->value = sym.st_value;
 		s->size = sym.st_size;
-		g_hash_table_insert(e->symbols, g_strdup(name), s);
+		char *key = g_strdup(name);
+		g_hash_table_insert(e->symbols, key, s);
+		if (e->has_symtab && GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_size > 0) {
+			hw_elf_object o = { key, sym.st_value, sym.st_size };
+			g_array_append_val(e->objects, o);
+		}
 	}
+	g_array_sort(e->objects, object_cmp);
 }
 
 gboolean hw_elf_symbol(hw_elf *e, const char *name, guint64 *value, guint64 *size)
@@ -315,6 +333,21 @@ gboolean hw_elf_symbol(hw_elf *e, const char *name, guint64 *value, guint64 *siz
 	if (size)
 		*size = s->size;
 	return TRUE;
+}
+
+gboolean hw_elf_has_symtab(hw_elf *e)
+{
+	if (e->symbols == NULL)
+		load_symbols(e);
+	return e->has_symtab;
+}
+
+const hw_elf_object *hw_elf_objects(hw_elf *e, gsize *n)
+{
+	if (e->symbols == NULL)
+		load_symbols(e);
+	*n = e->objects->len;
+	return (const hw_elf_object *)e->objects->data;
 }
 
 /* Scans SHT_NOTE sections for the GNU and Go build ids. */

@@ -62,6 +62,19 @@ GBytes *hw_elf_section_data(hw_elf *e, const char *name, GError **err);
  * FALSE if absent. The table is indexed on first use. */
 gboolean hw_elf_symbol(hw_elf *e, const char *name, guint64 *value, guint64 *size);
 
+/* Whether the file has a .symtab (a Go binary linked with -ldflags=-s, or stripped, has not). */
+gboolean hw_elf_has_symtab(hw_elf *e);
+
+/* A data object of .symtab (STT_OBJECT with a size): a package variable of a Go binary. */
+typedef struct {
+	const char *name;   /* owned by the hw_elf */
+	guint64 value;      /* link-time address */
+	guint64 size;       /* bytes */
+} hw_elf_object;
+
+/* Every .symtab data object, sorted by address (none without .symtab). Owned by e. */
+const hw_elf_object *hw_elf_objects(hw_elf *e, gsize *n);
+
 /* NT_GNU_BUILD_ID as lower-case hex, or NULL if the file has none. Go's own build id
  * (".note.go.buildid") is returned by hw_elf_go_build_id(), or NULL. */
 const char *hw_elf_build_id(hw_elf *e);

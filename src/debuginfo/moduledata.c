@@ -1,8 +1,9 @@
 /* moduledata.c - locate and read runtime.moduledata with the layout from DWARF.
  *
- * Field offsets come from DWARF's runtime.moduledata, so a new runtime that moves fields
- * needs no change here; a missing field is reported by name. A pointer-sized field is read
- * as 8 bytes (amd64 only) and a slice as {ptr, len, cap}.
+ * Field offsets come from DWARF's runtime.moduledata (or, for a binary without DWARF, the
+ * layout table's record of it, which answers through the same hw_dwarf), so a new runtime that
+ * moves fields needs no change here; a missing field is reported by name. A pointer-sized
+ * field is read as 8 bytes (amd64 only) and a slice as {ptr, len, cap}.
  */
 #include "debuginfo/moduledata.h"
 
@@ -52,8 +53,24 @@ gboolean hw_moduledata_read(hw_memsrc *mem, hw_dwarf *d, guint64 addr, hw_module
 		return FALSE;
 	if (size > 1 << 16) {
 		g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_CORRUPT,
-			    "DWARF says runtime.moduledata is %" G_GUINT64_FORMAT " bytes", size);
+			    "the layout says runtime.moduledata is %" G_GUINT64_FORMAT " bytes", size);
 		return FALSE;
+	}
+	/* Every offset before the read: the layout does not depend on the memory (and the
+	 * layout table generator records these lookups with no target to read). */
+	guint64 offs[G_N_ELEMENTS(fields)];
+	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+		gsize width = fields[i].slice ? 24 : 8;
+		if (!hw_dwarf_struct_member_offset(d, "runtime.moduledata", fields[i].field, &offs[i],
+						   err))
+			return FALSE;
+		if (offs[i] > size || width > size - offs[i]) {
+			g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_CORRUPT,
+				    "runtime.moduledata.%s at offset %" G_GUINT64_FORMAT
+				    " lies outside the struct (%" G_GUINT64_FORMAT " bytes)",
+				    fields[i].field, offs[i], size);
+			return FALSE;
+		}
 	}
 	g_autofree guint8 *raw = g_malloc(size);
 	if (!hw_memsrc_read(mem, addr, raw, size, err)) {
@@ -62,22 +79,11 @@ gboolean hw_moduledata_read(hw_memsrc *mem, hw_dwarf *d, guint64 addr, hw_module
 	}
 	hw_moduledata md = { .addr = addr };
 	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
-		guint64 off;
 		gsize width = fields[i].slice ? 24 : 8;
-		if (!hw_dwarf_struct_member_offset(d, "runtime.moduledata", fields[i].field, &off,
-						   err))
-			return FALSE;
-		if (off > size || width > size - off) {
-			g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_CORRUPT,
-				    "runtime.moduledata.%s at offset %" G_GUINT64_FORMAT
-				    " lies outside the struct (%" G_GUINT64_FORMAT " bytes)",
-				    fields[i].field, off, size);
-			return FALSE;
-		}
 		guint64 words[3];
 		for (gsize k = 0; k < width / 8; k++) {
 			guint64 v;
-			memcpy(&v, raw + off + 8 * k, 8);
+			memcpy(&v, raw + offs[i] + 8 * k, 8);
 			words[k] = GUINT64_FROM_LE(v);
 		}
 		if (fields[i].slice)

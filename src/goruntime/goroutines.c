@@ -7,9 +7,13 @@
  * roots from the exact stack maps (locals, args, stack objects; §5.9). The innermost frame of
  * a goroutine running on a thread, and asyncPreempt frames with their caller, have no exact
  * map at the stopped pc and are scanned conservatively, as the runtime does. sched.ctxt and
- * the defer chain are roots too (scanstack).
+ * the defer chain are roots too (scanstack). An exact root is named after the DWARF variable
+ * that holds its slot (stackvars.h), else after its function. The unwinder and the live-slot
+ * enumeration are shared with the typing pass (gr_goroutine_unwind, gr_frame_live_slots),
+ * which runs first and types what stack variables point to.
  */
 #include "goruntime/walk.h"
+#include "goruntime/stackvars.h"
 
 #include <time.h>
 
@@ -162,57 +166,67 @@ typedef struct stack_ctx {
 	gr_walk *w;
 	uint32_t gi, frame, name;
 	uint64_t lo, hi;
+	GArray *vars;          /* gr_stack_piece: the current frame's variables (stackvars.h) */
 } stack_ctx;
 
-static gboolean stack_word(stack_ctx *c, uint64_t addr, bool conservative, GError **error)
+static gboolean stack_word(stack_ctx *c, uint64_t addr, bool conservative, uint32_t name, GError **error)
 {
 	uint64_t v;
 	if (addr < c->lo || addr + 8 > c->hi || !c->w->mem->read(c->w->mem->ctx, addr, &v, 8))
 		return TRUE;
-	return gr_walk_root(c->w, HWD_ROOT_STACK, conservative ? HWD_ROOT_CONSERVATIVE : 0, c->name, addr, v,
+	return gr_walk_root(c->w, HWD_ROOT_STACK, conservative ? HWD_ROOT_CONSERVATIVE : 0, name, addr, v,
 	                    c->gi, c->frame, error);
 }
 
 static gboolean scan_conservative(stack_ctx *c, uint64_t from, uint64_t to, GError **error)
 {
 	for (uint64_t a = from & ~7ull; a < to; a += 8)
-		if (!stack_word(c, a, true, error))
+		if (!stack_word(c, a, true, c->name, error))
 			return FALSE;
 	return TRUE;
 }
 
-static gboolean scan_bitvec(stack_ctx *c, const hw_bitvec *bv, uint64_t base, GError **error)
+/* A live slot of an exact frame: named after the variable holding it, if DWARF says. */
+static gboolean exact_slot(void *ctx, uint64_t addr, GError **error)
+{
+	stack_ctx *c = ctx;
+	uint32_t name = gr_stackvars_name(c->w, c->vars, addr);
+	return stack_word(c, addr, false, name ? name : c->name, error);
+}
+
+typedef gboolean (*slot_fn)(void *ctx, uint64_t addr, GError **error);
+
+static gboolean scan_bitvec(const hw_bitvec *bv, uint64_t base, slot_fn slot, void *ctx, GError **error)
 {
 	for (guint32 i = 0; i < bv->nbit; i++)
-		if (hw_bitvec_get(bv, i) && !stack_word(c, base + 8ull * i, false, error))
+		if (hw_bitvec_get(bv, i) && !slot(ctx, base + 8ull * i, error))
 			return FALSE;
 	return TRUE;
 }
 
-/* The exact roots of one physical frame; FALSE+*fallback when its maps are missing. */
-static gboolean scan_exact(stack_ctx *c, hw_func *fn, uint64_t pc, uint64_t sp, uint64_t fp,
-                           uint64_t varp, bool *fallback, GError **error)
+gboolean gr_frame_live_slots(gr_walk *w, const gr_frame *f, slot_fn slot, void *ctx, bool *fallback,
+                             GError **error)
 {
-	gr_walk *w = c->w;
+	const hw_func *fn = &f->fn;
 	gint32 idx;
 	*fallback = false;
-	if (!hw_pclntab_stackmap_index(w->pcln, fn, pc, &idx, NULL)) {
+	if (!hw_pclntab_stackmap_index(w->pcln, fn, f->pc, &idx, NULL)) {
 		*fallback = true;
 		return TRUE;
 	}
-	if (varp > sp) {
+	if (f->varp > f->sp) {
 		g_auto(hw_bitvec) bv = { 0 };
 		if (!hw_pclntab_stackmap(w->pcln, fn, HW_FUNCDATA_LOCALS_POINTER_MAPS, idx, &bv, NULL)) {
 			*fallback = true;
 			return TRUE;
 		}
-		if (!scan_bitvec(c, &bv, varp - 8ull * bv.nbit, error))
+		if (!scan_bitvec(&bv, f->varp - 8ull * bv.nbit, slot, ctx, error))
 			return FALSE;
 	}
 	if (fn->args != HW_ARGS_SIZE_UNKNOWN && fn->args > 0) {
 		g_auto(hw_bitvec) bv = { 0 };
 		if (hw_pclntab_stackmap(w->pcln, fn, HW_FUNCDATA_ARGS_POINTER_MAPS, idx, &bv, NULL) &&
-		    !scan_bitvec(c, &bv, fp, error))
+		    !scan_bitvec(&bv, f->fp, slot, ctx, error))
 			return FALSE;
 	}
 	GArray *objs = g_array_new(FALSE, FALSE, sizeof(hw_stack_object));
@@ -222,13 +236,13 @@ static gboolean scan_exact(stack_ctx *c, hw_func *fn, uint64_t pc, uint64_t sp, 
 			const hw_stack_object *so = &g_array_index(objs, hw_stack_object, i);
 			if (so->ptr_bytes <= 0 || so->ptr_bytes > so->size)
 				continue;
-			uint64_t base = so->off < 0 ? varp + (int64_t)so->off : fp + (uint64_t)so->off;
+			uint64_t base = so->off < 0 ? f->varp + (int64_t)so->off : f->fp + (uint64_t)so->off;
 			uint32_t nbits = (uint32_t)so->ptr_bytes / 8;
 			guint8 *mask = g_malloc0(nbits / 8 + 1);
 			if (w->mem->read(w->mem->ctx, so->gcdata, mask, (nbits + 7) / 8))
 				for (uint32_t b = 0; b < nbits && ok; b++)
 					if ((mask[b / 8] >> (b % 8)) & 1)
-						ok = stack_word(c, base + 8ull * b, false, error);
+						ok = slot(ctx, base + 8ull * b, error);
 			g_free(mask);
 		}
 	}
@@ -316,7 +330,81 @@ static gboolean defer_roots(gr_walk *w, const gr_g *g, uint32_t gi, GError **err
 	return TRUE;
 }
 
-static gboolean emit_one(gr_walk *w, const gr_g *g, uint32_t gi, uint32_t *frame_counter, GError **error)
+gboolean gr_goroutine_unwind(gr_walk *w, const gr_g *g, gr_frame_fn frame, void *ctx, GError **error)
+{
+	uint64_t pc, sp;
+	bool interrupted, conservative_next = false;
+	start_point(w, g, &pc, &sp, &interrupted);
+	for (uint32_t depth = 0; pc && depth < MAX_FRAMES; depth++) {
+		gr_frame f = { .pc = pc, .sp = sp, .depth = depth };
+		gint32 delta;
+		if (sp < g->stack_lo || sp >= g->stack_hi || !hw_pclntab_findfunc(w->pcln, pc, &f.fn, NULL) ||
+		    !hw_pclntab_spdelta(w->pcln, &f.fn, pc, &delta, NULL) || delta < 0)
+			return frame(ctx, &f, error);   /* unknown code, a corrupt chain: f.known is false */
+		f.known = true;
+		f.fp = sp + (uint64_t)delta + 8;
+		f.varp = f.fp - 8;
+		if (f.varp > sp)
+			f.varp -= 8;   /* the saved frame pointer */
+		bool async = strcmp(f.fn.name, "runtime.asyncPreempt") == 0 || strcmp(f.fn.name, "runtime.debugCallV2") == 0;
+		f.conservative = (depth == 0 && interrupted) || async || conservative_next;
+		if (!frame(ctx, &f, error))
+			return FALSE;
+		conservative_next = async;
+		if ((f.fn.flag & HW_FUNCFLAG_TOPFRAME) || strcmp(f.fn.name, "runtime.goexit") == 0 ||
+		    (depth > 0 && (f.fn.flag & HW_FUNCFLAG_SPWRITE)))
+			break;
+		uint64_t ret;
+		if (f.fp > g->stack_hi || !w->mem->read(w->mem->ctx, f.fp - 8, &ret, 8))
+			break;
+		pc = ret;
+		sp = f.fp;
+	}
+	return TRUE;
+}
+
+typedef struct emit_ctx {
+	stack_ctx c;
+	const gr_g *g;
+	hwd_goroutine *hg;
+	uint32_t *frame_counter;
+} emit_ctx;
+
+/* One physical frame: its logical frames, then its roots (exact, or conservative). */
+static gboolean emit_frame(void *ctx, const gr_frame *f, GError **error)
+{
+	emit_ctx *e = ctx;
+	stack_ctx *c = &e->c;
+	gr_walk *w = c->w;
+	if (!f->known) {
+		/* Unknown code (C, or a corrupt chain): keep what is left of the stack alive. */
+		w->st.unwind_stops++;
+		return f->sp < e->g->stack_lo || f->sp >= e->g->stack_hi || scan_conservative(c, f->sp, e->g->stack_hi, error);
+	}
+	hw_func fn = f->fn;
+	uint32_t phys = HWD_NONE;
+	if (e->hg->first_frame == HWD_NONE)
+		e->hg->first_frame = *e->frame_counter;
+	if (!emit_frames(w, &fn, f->pc, f->sp, f->depth > 0, c->gi, &e->hg->nframes, e->frame_counter, &phys, error))
+		return FALSE;
+	c->frame = phys;
+	c->name = hwd_writer_cstring(w->w, fn.name);
+	bool fallback = false;
+	if (!f->conservative) {
+		gr_stackvars_frame(w, e->g, f, c->vars);
+		if (!gr_frame_live_slots(w, f, exact_slot, c, &fallback, error))
+			return FALSE;
+	}
+	if (f->conservative || fallback) {
+		uint64_t end = f->fp + (fn.args > 0 && fn.args != HW_ARGS_SIZE_UNKNOWN ? (uint64_t)fn.args : 0);
+		if (!scan_conservative(c, f->sp, end, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean emit_one(gr_walk *w, const gr_g *g, uint32_t gi, uint32_t *frame_counter, GArray *vars,
+                         GError **error)
 {
 	char sbuf[32];
 	hwd_goroutine hg = { 0 };
@@ -330,62 +418,11 @@ static gboolean emit_one(gr_walk *w, const gr_g *g, uint32_t gi, uint32_t *frame
 	site(w, g->gopc, true, &hg.creator_func, &hg.creator_file, &hg.creator_line);
 	hg.first_frame = HWD_NONE;
 
-	stack_ctx c = { w, gi, HWD_NONE, 0, g->stack_lo, g->stack_hi };
+	emit_ctx e = { { w, gi, HWD_NONE, 0, g->stack_lo, g->stack_hi, vars }, g, &hg, frame_counter };
 	if (!gr_walk_root(w, HWD_ROOT_OTHER, 0, hwd_writer_cstring(w->w, "goroutine context"), g->addr,
 	                  g->sched_ctxt, gi, HWD_NONE, error))
 		return FALSE;
-
-	uint64_t pc, sp;
-	bool interrupted, conservative_next = false;
-	start_point(w, g, &pc, &sp, &interrupted);
-	for (uint32_t depth = 0; pc && depth < MAX_FRAMES; depth++) {
-		hw_func fn;
-		if (sp < g->stack_lo || sp >= g->stack_hi || !hw_pclntab_findfunc(w->pcln, pc, &fn, NULL)) {
-			/* Unknown code (C, or a corrupt chain): keep what is left of the stack alive. */
-			w->st.unwind_stops++;
-			if (sp >= g->stack_lo && sp < g->stack_hi && !scan_conservative(&c, sp, g->stack_hi, error))
-				return FALSE;
-			break;
-		}
-		gint32 delta;
-		if (!hw_pclntab_spdelta(w->pcln, &fn, pc, &delta, NULL) || delta < 0) {
-			w->st.unwind_stops++;
-			if (!scan_conservative(&c, sp, g->stack_hi, error))
-				return FALSE;
-			break;
-		}
-		uint64_t fp = sp + (uint64_t)delta + 8;
-		uint64_t varp = fp - 8;
-		if (varp > sp)
-			varp -= 8;   /* the saved frame pointer */
-		uint32_t phys = HWD_NONE;
-		if (hg.first_frame == HWD_NONE)
-			hg.first_frame = *frame_counter;
-		if (!emit_frames(w, &fn, pc, sp, depth > 0, gi, &hg.nframes, frame_counter, &phys, error))
-			return FALSE;
-		c.frame = phys;
-		c.name = hwd_writer_cstring(w->w, fn.name);
-		bool async = strcmp(fn.name, "runtime.asyncPreempt") == 0 || strcmp(fn.name, "runtime.debugCallV2") == 0;
-		bool conservative = (depth == 0 && interrupted) || async || conservative_next;
-		bool fallback = false;
-		if (!conservative && !scan_exact(&c, &fn, pc, sp, fp, varp, &fallback, error))
-			return FALSE;
-		if (conservative || fallback) {
-			uint64_t end = fp + (fn.args > 0 && fn.args != HW_ARGS_SIZE_UNKNOWN ? (uint64_t)fn.args : 0);
-			if (!scan_conservative(&c, sp, end, error))
-				return FALSE;
-		}
-		conservative_next = async;
-		if ((fn.flag & HW_FUNCFLAG_TOPFRAME) || strcmp(fn.name, "runtime.goexit") == 0 ||
-		    (depth > 0 && (fn.flag & HW_FUNCFLAG_SPWRITE)))
-			break;
-		uint64_t ret;
-		if (fp > g->stack_hi || !w->mem->read(w->mem->ctx, fp - 8, &ret, 8))
-			break;
-		pc = ret;
-		sp = fp;
-	}
-	if (!defer_roots(w, g, gi, error))
+	if (!gr_goroutine_unwind(w, g, emit_frame, &e, error) || !defer_roots(w, g, gi, error))
 		return FALSE;
 	return gr_walk_check(hwd_writer_goroutine(w->w, &hg), "goroutine", error);
 }
@@ -394,8 +431,10 @@ gboolean gr_goroutines_emit(gr_walk *w, GError **error)
 {
 	uint32_t frames = 0;
 	GArray *gs = w->pause->gs;
-	for (guint i = 0; i < gs->len; i++)
-		if (!emit_one(w, &g_array_index(gs, gr_g, i), i, &frames, error))
-			return FALSE;
-	return TRUE;
+	GArray *vars = g_array_new(FALSE, FALSE, sizeof(gr_stack_piece));
+	gboolean ok = TRUE;
+	for (guint i = 0; i < gs->len && ok; i++)
+		ok = emit_one(w, &g_array_index(gs, gr_g, i), i, &frames, vars, error);
+	g_array_unref(vars);
+	return ok;
 }

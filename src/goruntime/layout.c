@@ -1,11 +1,16 @@
-/* layout.c - filling a gr_layout from the target's DWARF.
+/* layout.c - filling a gr_layout from the target's DWARF, and choosing the debug info.
  *
  * Every lookup goes through one of three helpers that stop at the first miss and keep its
  * error, which already names the struct and field (or global, or constant); the load then
  * fails with "Go runtime layout: <that error>". Optional items (fields or constants that only
  * some Go releases have) are looked up with the *_opt variants and leave a marker value.
+ *
+ * gr_debuginfo_load() decides what those lookups run against: DWARF (the executable's or a
+ * separate debug file's), or for a binary without DWARF the layout table of its Go release.
  */
 #include "goruntime/layout.h"
+
+#include <string.h>
 
 #include "debuginfo/dwarfinfo.h"
 
@@ -277,10 +282,143 @@ gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *L, GError **erro
 	a->kind_array = (uint8_t)constant(&l, "internal/abi.Array");
 	a->kind_struct = (uint8_t)constant(&l, "internal/abi.Struct");
 
+	gint64 kp, ks, kstr, ki, kf;
+	L->has_rtypes = member_opt(&l, "internal/abi.PtrType", "Elem", &L->ptr_elem) &&
+	                member_opt(&l, "internal/abi.SliceType", "Elem", &L->slice_elem) &&
+	                member_opt(&l, "internal/abi.StructField", "Name", &L->field_name) &&
+	                hw_dwarf_constant(dw, "internal/abi.Pointer", &kp, NULL) &&
+	                hw_dwarf_constant(dw, "internal/abi.Slice", &ks, NULL) &&
+	                hw_dwarf_constant(dw, "internal/abi.String", &kstr, NULL) &&
+	                hw_dwarf_constant(dw, "internal/abi.Interface", &ki, NULL) &&
+	                hw_dwarf_constant(dw, "internal/abi.Func", &kf, NULL);
+	if (L->has_rtypes) {
+		L->kind_ptr = (uint8_t)kp;
+		L->kind_slice = (uint8_t)ks;
+		L->kind_string = (uint8_t)kstr;
+		L->kind_iface = (uint8_t)ki;
+		L->kind_func = (uint8_t)kf;
+	}
+
 	if (l.err) {
 		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "Go runtime layout: %s", l.err->message);
 		g_error_free(l.err);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* "go1.26" of "go1.26.8", "go1.26rc1" or "go1.26"; FALSE for anything else ("devel ..."). */
+static gboolean release_of(const char *version, char *out, size_t len)
+{
+	const char *p = version;
+	if (!g_str_has_prefix(p, "go1."))
+		return FALSE;
+	p += 4;
+	size_t digits = strspn(p, "0123456789");
+	if (digits == 0 || digits > 4 || !(p[digits] == '\0' || p[digits] == '.' || p[digits] == ' ' ||
+	                                   g_str_has_prefix(p + digits, "rc") || g_str_has_prefix(p + digits, "beta")))
+		return FALSE;
+	g_snprintf(out, len, "go1.%.*s", (int)digits, p);
+	return TRUE;
+}
+
+/* The non-default experiments a binary was built with, or NULL (g_free). */
+static char *experiments_of(const char *runtime_version, const char *modinfo)
+{
+	const char *x = runtime_version ? strstr(runtime_version, " X:") : NULL;
+	if (x)
+		return g_strdup(x + 3);
+	const char *m = modinfo ? strstr(modinfo, "build\tGOEXPERIMENT=") : NULL;
+	if (m) {
+		m += strlen("build\tGOEXPERIMENT=");
+		return g_strndup(m, strcspn(m, "\n"));
+	}
+	return NULL;
+}
+
+const gr_layout_table *gr_layout_table_for(hw_elf *exe, GError **error)
+{
+	const char *version = NULL, *modinfo = NULL;
+	const char *rtver = hw_elf_go_runtime_version(exe, NULL);
+	if (!hw_elf_go_buildinfo(exe, &version, &modinfo, NULL))
+		version = rtver;
+	char release[32];
+	if (!version) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "%s has no DWARF and no Go version (no "
+		            ".go.buildinfo section, no runtime.buildVersion symbol): heapwalk cannot choose the "
+		            "runtime's layouts", hw_elf_path(exe));
+		return NULL;
+	}
+	if (!release_of(version, release, sizeof release)) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "%s has no DWARF and was built by Go \"%s\", "
+		            "not a release: heapwalk's layout table covers releases only; rebuild without "
+		            "-ldflags=-w, or give the unstripped build with --debug-file", hw_elf_path(exe), version);
+		return NULL;
+	}
+	g_autofree char *exp = experiments_of(rtver, modinfo);
+	if (exp) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "%s has no DWARF and was built with "
+		            "GOEXPERIMENT=%s: heapwalk's layout table covers default builds only; rebuild "
+		            "without -ldflags=-w, or give the unstripped build with --debug-file",
+		            hw_elf_path(exe), exp);
+		return NULL;
+	}
+	for (size_t i = 0; i < gr_layout_n_tables; i++)
+		if (strcmp(gr_layout_tables[i].release, release) == 0)
+			return &gr_layout_tables[i];
+	g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "%s has no DWARF and was built by %s, which "
+	            "heapwalk's layout table does not cover (%s to %s): rebuild without -ldflags=-w, or "
+	            "give the unstripped build with --debug-file", hw_elf_path(exe), version,
+	            gr_layout_tables[0].release, gr_layout_tables[gr_layout_n_tables - 1].release);
+	return NULL;
+}
+
+/* Whether debug (a separate debug file) is the same build as exe. */
+static gboolean same_build(hw_elf *exe, hw_elf *debug, GError **error)
+{
+	const char *a = hw_elf_go_build_id(exe), *b = hw_elf_go_build_id(debug), *what = "Go build id";
+	if (!a || !b) {
+		a = hw_elf_build_id(exe);
+		b = hw_elf_build_id(debug);
+		what = "GNU build id";
+	}
+	if (!a || !b) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "cannot tell whether %s is the same build as %s: "
+		            "they do not both have a build id", hw_elf_path(debug), hw_elf_path(exe));
+		return FALSE;
+	}
+	if (strcmp(a, b) != 0) {
+		g_set_error(error, GR_ERROR, GR_ERROR_LAYOUT, "%s is not the same build as %s (%s %s, not %s)",
+		            hw_elf_path(debug), hw_elf_path(exe), what, b, a);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+hw_dwarf *gr_debuginfo_load(hw_elf *exe, const char *debug_file, gr_debuginfo_kind *kind,
+                            const gr_layout_table **table, GError **error)
+{
+	*table = NULL;
+	if (debug_file) {
+		hw_elf *de = hw_elf_open(debug_file, error);
+		hw_dwarf *d = de && same_build(exe, de, error) ? hw_dwarf_load(de, error) : NULL;
+		if (de)
+			hw_elf_unref(de);
+		*kind = GR_DEBUGINFO_DEBUG_FILE;
+		return d;
+	}
+	GError *e = NULL;
+	hw_dwarf *d = hw_dwarf_load(exe, &e);
+	*kind = GR_DEBUGINFO_DWARF;
+	if (d || !g_error_matches(e, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_NO_DWARF)) {
+		if (e)
+			g_propagate_error(error, e);
+		return d;
+	}
+	g_error_free(e);
+	*kind = GR_DEBUGINFO_TABLE;
+	if (!(*table = gr_layout_table_for(exe, error)))
+		return NULL;
+	g_autofree char *origin = g_strdup_printf("heapwalk's %s layout table", (*table)->release);
+	return hw_dwarf_new_from_facts(exe, (*table)->facts, (*table)->n_facts, origin, error);
 }

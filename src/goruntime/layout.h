@@ -5,6 +5,15 @@
  * gr_layout_load() fills from the target executable's DWARF and validates (sizes that other
  * code relies on, e.g. a uint16 freeindex). A missing struct, field, global or constant fails
  * the load with an error naming it. Addresses of globals are link-time plus the load bias.
+ *
+ * A binary without DWARF (-ldflags=-w, the default of `go test` and `go run`, or stripped)
+ * is read through the layout table instead (gr_debuginfo_load): per Go release, a record of
+ * every by-name DWARF answer the dumper's layout loaders used (gr_layout_load, moduledata,
+ * memory accounting, allocation sites), generated from a binary each toolchain built
+ * (layout-table.c, see its header). The record answers through an hw_dwarf whose globals are
+ * the ELF symbol table's (dwarfinfo.h, "Facts"), so the loaders run unchanged; types for
+ * propagation are built from the runtime's type descriptors (rtypes.h); what DWARF alone gives
+ * (the types of globals, closure captures) is missing and said so (GR_NO_DWARF_MISSING).
  */
 #ifndef HW_GORUNTIME_LAYOUT_H
 #define HW_GORUNTIME_LAYOUT_H
@@ -15,7 +24,7 @@
 
 #include "goruntime/heapbits.h"
 
-typedef struct hw_dwarf hw_dwarf;
+#include "debuginfo/dwarfinfo.h"
 
 /* An offset for a field this runtime does not have. */
 #define GR_NO_FIELD UINT64_MAX
@@ -80,9 +89,55 @@ typedef struct gr_layout {
 	bool greentea;
 
 	gr_abi_layout abi;
+
+	/* What types built from the descriptors need (rtypes.h; binaries without DWARF). FALSE
+	 * when the runtime's DWARF lacks one of them: such binaries are then typed less. */
+	bool has_rtypes;
+	uint64_t ptr_elem, slice_elem, field_name;    /* PtrType.Elem, SliceType.Elem, StructField.Name */
+	uint8_t kind_ptr, kind_slice, kind_string, kind_iface, kind_func;
 } gr_layout;
 
 /* Reads the layout from the executable's DWARF; bias is the load bias (0 unless PIE). */
 gboolean gr_layout_load(hw_dwarf *dw, uint64_t bias, gr_layout *out, GError **error);
+
+/* One Go release's layout record (layout-table.c, generated; facts are static data). */
+typedef struct gr_layout_table {
+	const char *release;            /* "go1.26": the minor release it serves */
+	const char *recorded_from;      /* "go1.26.11": the toolchain whose DWARF it records */
+	const hw_dwarf_fact *facts;
+	size_t n_facts;
+} gr_layout_table;
+
+extern const gr_layout_table gr_layout_tables[];
+extern const size_t gr_layout_n_tables;
+
+/* The table for the Go version of exe: its build info's version (.go.buildinfo), else the
+ * symbol runtime.buildVersion. Errors (GR_ERROR_LAYOUT, naming exe, the version and what
+ * is missing): no version, a development toolchain, a non-default GOEXPERIMENT, or a
+ * release the table does not have. */
+const gr_layout_table *gr_layout_table_for(hw_elf *exe, GError **error);
+
+/* What a capture through the table lacks, for the snapshot and the user. */
+#define GR_NO_DWARF_MISSING \
+	"global variables are named by symbol but not typed, so objects reached only from globals are " \
+	"named by size and pointer shape; types propagate from malloc headers and large objects through " \
+	"the runtime's type descriptors (package names, not import paths), but not into maps and channels; " \
+	"closures are named by function, their captured variables are not; goroutine stack variables " \
+	"are not named or typed; the runtime's layouts come " \
+	"from heapwalk's table for the Go release, not from the binary"
+
+/* Where a capture's debug info came from. */
+typedef enum gr_debuginfo_kind {
+	GR_DEBUGINFO_DWARF,        /* the executable's own DWARF */
+	GR_DEBUGINFO_DEBUG_FILE,   /* DWARF of a separate file of the same build (--debug-file) */
+	GR_DEBUGINFO_TABLE,        /* none: the layout table and the symbol table */
+} gr_debuginfo_kind;
+
+/* The debug info for exe: the DWARF of debug_file when given (which must be the same build:
+ * equal Go build ids, else GNU build ids), else exe's own DWARF, else (exe has no DWARF) an
+ * index from the layout table of exe's Go release over exe's symbol table. *kind and *table
+ * (NULL unless GR_DEBUGINFO_TABLE) say which. Errors name the file and what is missing. */
+hw_dwarf *gr_debuginfo_load(hw_elf *exe, const char *debug_file, gr_debuginfo_kind *kind,
+                            const gr_layout_table **table, GError **error);
 
 #endif /* HW_GORUNTIME_LAYOUT_H */

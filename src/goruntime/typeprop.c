@@ -9,6 +9,7 @@
  * typed pointer), a func value's closure layout.
  */
 #include "goruntime/typeprop.h"
+#include "goruntime/stackvars.h"
 
 /* Bound on has_ptrs' descent through nested aggregate types (not through pointers). */
 #define MAX_TYPE_DEPTH 64
@@ -89,12 +90,23 @@ static bool has_ptrs(gr_typing *t, const hw_dwarf_type *ty)
 	return has_ptrs_depth(t, ty, 0);
 }
 
-/* The DWARF type of the runtime type descriptor at taddr (a target address), or NULL. */
+/* DWARF's type for the runtime type descriptor at taddr (a target address), or NULL (a
+ * gr_rtypes_prefer_fn over the gr_typing). */
+static const hw_dwarf_type *dwarf_own(void *ctx, uint64_t taddr)
+{
+	const gr_typing *t = ctx;
+	const hw_dwarf_type *d = hw_dwarf_type_by_runtime_type(t->walk->dwarf, taddr - t->walk->bias);
+	if (!d && taddr >= t->types_base)
+		d = hw_dwarf_type_by_runtime_type(t->walk->dwarf, taddr - t->types_base);
+	return d;
+}
+
+/* The type of the runtime type descriptor at taddr: DWARF's, else the descriptor's own. */
 static const hw_dwarf_type *dwarf_of(const prop *p, uint64_t taddr)
 {
-	const hw_dwarf_type *d = hw_dwarf_type_by_runtime_type(p->w->dwarf, taddr - p->w->bias);
-	if (!d && taddr >= p->t->types_base)
-		d = hw_dwarf_type_by_runtime_type(p->w->dwarf, taddr - p->t->types_base);
+	const hw_dwarf_type *d = dwarf_own(p->t, taddr);
+	if (!d && p->t->rtypes)
+		d = gr_rtypes_lookup(p->t->rtypes, taddr - p->w->bias);
 	return d;
 }
 
@@ -398,6 +410,23 @@ static void seed_globals(prop *p)
 	}
 }
 
+/* Seeds: the goroutines' DWARF-typed stack variables (stackvars.h), after the globals. */
+static void stack_root(void *ctx, const guint8 *value, uint64_t len, const hw_dwarf_type *type)
+{
+	prop *p = ctx;
+	if (!has_ptrs(p->t, type))
+		return;
+	if (len > p->cap) {
+		p->cap = MAX(len, p->cap * 2);
+		p->buf = g_realloc(p->buf, p->cap);
+	}
+	memcpy(p->buf, value, len);
+	p->len = len;
+	push(p, 0, type, GR_TSRC_DWARF);
+	drain_stack(p);
+	drain_work(p);
+}
+
 typedef struct shape_ctx {
 	guint8 *bits;
 } shape_ctx;
@@ -511,11 +540,18 @@ gboolean gr_typing_build(gr_walk *w, uint64_t types_base, gr_typing *t, GError *
 	t->closures = g_hash_table_new(g_int64_hash, g_int64_equal);
 	t->owned = g_ptr_array_new_with_free_func(g_free);
 	t->has_ptrs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	t->walk = w;
+	uint64_t types_lo, types_hi;
+	gr_types_bounds(w->types, &types_lo, &types_hi);
+	t->rtypes = gr_rtypes_new(w->mem, w->L, w->types, w->bias, types_lo, types_hi);
+	if (t->rtypes)
+		gr_rtypes_prefer(t->rtypes, dwarf_own, t);
 	prop p = { w, t, g_array_new(FALSE, FALSE, sizeof(uint32_t)), g_array_new(FALSE, FALSE, sizeof(scan_item)),
 	           NULL, 0, 0 };
 	seed_runtime_types(&p);
 	drain_work(&p);
 	seed_globals(&p);
+	gr_stackvars_roots(w, stack_root, &p);
 	g_array_unref(p.work);
 	g_array_unref(p.stack);
 	g_free(p.buf);
@@ -537,5 +573,6 @@ void gr_typing_free(gr_typing *t)
 		g_ptr_array_unref(t->owned);
 	if (t->has_ptrs)
 		g_hash_table_destroy(t->has_ptrs);
+	gr_rtypes_free(t->rtypes);
 	memset(t, 0, sizeof *t);
 }

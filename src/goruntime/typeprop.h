@@ -4,8 +4,12 @@
  * bytes, mspan.largeType of large ones. Everything else is typed here before any object is
  * written (gr_typing_build, between the object index and gr_heap_emit_objects):
  *   1. header and large objects get the runtime's own type (authoritative; for header objects
- *      it is the element type of an array);
- *   2. from typed places — those objects, and the DWARF-typed globals — types propagate
+ *      it is the element type of an array); the layout is DWARF's type for the descriptor
+ *      or, where DWARF has none, one built from the descriptor (rtypes.h): Go 1.27's DWARF
+ *      leaves out types that are only allocated (runtime.mPadded), 1.22/1.23's synthesized
+ *      map buckets carry no descriptor address;
+ *   2. from typed places — those objects, the DWARF-typed globals, then the goroutines'
+ *      DWARF-typed stack variables (stackvars.h) — types propagate
  *      through pointer fields, slices, strings, maps (Swiss tables: map header, directory,
  *      tables, groups), channels, interface words (the eface type word or the itab's type: the
  *      exact dynamic type) and closures (closures.c), with a worklist over objects;
@@ -23,6 +27,7 @@
 #ifndef HW_GORUNTIME_TYPEPROP_H
 #define HW_GORUNTIME_TYPEPROP_H
 
+#include "goruntime/rtypes.h"
 #include "goruntime/walk.h"
 
 /* How an object's type became known; each has meta keys types.objects.<key> and
@@ -55,6 +60,10 @@ typedef struct gr_typing {
 	GHashTable *has_ptrs;          /* hw_dwarf_type* -> 1 + whether it holds pointers */
 	uint64_t types_base;           /* moduledata.types: DW_AT_go_runtime_type is relative to it
 	                                * in recent toolchains, a link-time address in older ones */
+	gr_walk *walk;                 /* the walk typed (borrowed) */
+	gr_rtypes *rtypes;             /* the descriptors' types where DWARF has none (rtypes.h),
+	                                * or NULL; layouts may point into it; it asks DWARF
+	                                * through this gr_typing, which must not move */
 	uint64_t objects[GR_TSRC__COUNT], bytes[GR_TSRC__COUNT];
 } gr_typing;
 

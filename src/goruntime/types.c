@@ -93,6 +93,12 @@ gr_type_info *gr_types_get(gr_types *t, uint64_t addr, GError **error)
 	return ti;
 }
 
+void gr_types_bounds(const gr_types *t, uint64_t *types_base, uint64_t *types_end)
+{
+	*types_base = t->base;
+	*types_end = t->end;
+}
+
 void gr_types_free(gr_types *t)
 {
 	if (!t)

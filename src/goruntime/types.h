@@ -30,6 +30,8 @@ gr_types *gr_types_new(const gr_mem *mem, const gr_abi_layout *abi, uint64_t typ
 /* Decodes (or returns the cached) type at addr; NULL with error if unreadable or corrupt. */
 gr_type_info *gr_types_get(gr_types *t, uint64_t addr, GError **error);
 void gr_types_free(gr_types *t);
+/* The [types_base, types_end) given to gr_types_new(). */
+void gr_types_bounds(const gr_types *t, uint64_t *types_base, uint64_t *types_end);
 
 /* Decodes a Go encoded name (abi.Name) at addr: flags byte, uvarint length, bytes.
  * Returns a new string or NULL with error. */

@@ -114,6 +114,31 @@ gboolean gr_roots_emit_specials(gr_walk *w, GError **error);
 gboolean gr_roots_emit_threads(gr_walk *w, GError **error);
 gboolean gr_goroutines_emit(gr_walk *w, GError **error);
 
+/* One physical frame of a goroutine's stack, as gr_goroutine_unwind found it. */
+typedef struct gr_frame {
+	hw_func fn;
+	uint64_t pc, sp;
+	uint64_t fp;             /* the caller's sp: the CFA, just above the return address */
+	uint64_t varp;           /* the top of the locals (below the saved frame pointer) */
+	uint32_t depth;          /* 0 for the innermost frame */
+	bool known;              /* FALSE: unwinding stopped at sp (unknown code, no frame size):
+	                          * only pc, sp and depth are set, and no frame follows */
+	bool conservative;       /* no exact stack map at pc (an interrupted innermost frame,
+	                          * asyncPreempt and its caller): scanned conservatively */
+} gr_frame;
+
+typedef gboolean (*gr_frame_fn)(void *ctx, const gr_frame *f, GError **error);
+
+/* Unwinds g's stack the way the runtime does (goroutines.c), calling frame for each physical
+ * frame, innermost first; a FALSE from frame stops it and is returned. */
+gboolean gr_goroutine_unwind(gr_walk *w, const gr_g *g, gr_frame_fn frame, void *ctx, GError **error);
+
+/* Calls slot with the address of every pointer slot that the stack maps of the exact frame f
+ * say is live (locals, arguments, stack objects); a FALSE from slot stops it and is returned.
+ * *fallback when f's maps are missing (the frame is then scanned conservatively). */
+gboolean gr_frame_live_slots(gr_walk *w, const gr_frame *f, gboolean (*slot)(void *ctx, uint64_t addr, GError **error),
+                             void *ctx, bool *fallback, GError **error);
+
 /* Writes a root for the word at addr holding value when value points into a heap object;
  * returns whether it did. name is a string id. */
 gboolean gr_walk_root(gr_walk *w, hwd_root_kind kind, uint16_t flags, uint32_t name, uint64_t addr,

@@ -13,11 +13,19 @@
 #                gcc (which the go linker asks to zlib-compress the DWARF)
 #   dwarf-plain  -ldflags=-compressdwarf=false: uncompressed DWARF sections
 #   trimpath     -trimpath
-# and checks that an executable built with -ldflags=-w (no DWARF) is refused with an error
-# naming what is missing. It ends with a results table (docs/versions.md keeps the last one).
+# and checks that an executable built with -ldflags=-s (neither DWARF nor symbols) is refused
+# with an error naming what is missing. For every version, the types suite
+# (tests/types/run-types.py: type names from the samples' source, more than 95% of the bytes
+# typed; run-stackvars.py for stackvars) runs on the same binaries, and its cells give the
+# typed fraction of bytes. Then, for
+# every version, the binaries without DWARF (tests/debuginfo/run-nodwarf.py: the layout table
+# against the same binary's DWARF). It ends with the results tables (docs/versions.md keeps
+# the last ones).
 #
 # Usage: run-versions.sh --build DIR [--work DIR] [--versions "go1.22.12 go1.26.11"]
-#                        [--cases "dump-cache dump-maps"] [--no-variants]
+#                        [--cases "dump-cache dump-maps"] [--types "ifaces maps"]
+#                        [--nodwarf-cases "strip-ifaces"] [--no-variants]
+# --types and --nodwarf-cases choose subsets of those suites ("" skips one).
 # DIR is a configured and built meson build directory (heapwalk, tests/go/snapshot-listing,
 # tests/go/heapdump-oracle). Exit status 0 iff every cell passed.
 set -u
@@ -25,14 +33,19 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build= work= versions= cases= variants=1
+types_samples="cache listeners maps ifaces closures stackvars"
+nodwarf_cases="table-current strip-cache strip-maps strip-ifaces strip-closures strip-goroutines strip-list w-cache"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
 	--versions) versions=$2; shift 2 ;;
 	--cases) cases=$2; shift 2 ;;
+	--types) types_samples=$2; shift 2 ;;
+	--nodwarf-cases) nodwarf_cases=$2; shift 2 ;;
 	--no-variants) variants=0; shift ;;
-	*) echo "usage: $0 --build DIR [--work DIR] [--versions LIST] [--cases LIST] [--no-variants]" >&2; exit 2 ;;
+	*) echo "usage: $0 --build DIR [--work DIR] [--versions LIST] [--cases LIST] [--types LIST]" \
+		"[--nodwarf-cases LIST] [--no-variants]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$build" ] || { echo "FAIL: --build DIR is required" >&2; exit 2; }
@@ -41,12 +54,16 @@ work=${work:-$build/tests/versions/work}
 heapwalk=$build/src/heapwalk
 listing=$build/tests/go/snapshot-listing
 oracle=$build/tests/go/heapdump-oracle
-for f in "$heapwalk" "$listing" "$oracle"; do
+gen=$build/src/layout-table-gen
+for f in "$heapwalk" "$listing" "$oracle" "$gen"; do
 	[ -x "$f" ] || { echo "FAIL: $f is missing: build $build first" >&2; exit 1; }
 done
 command -v go >/dev/null || { echo "FAIL: no go on PATH: these tests need Go >= 1.22" >&2; exit 1; }
 
 samples="cache listeners goroutines bigptr maps ifaces closures cycle list"
+# What each row builds: the dump cases' samples, churn (run-integration.py's) and stackvars
+# (the types suite's).
+built="$samples churn stackvars"
 if [ -z "$cases" ]; then
 	for s in $samples; do cases="$cases dump-$s"; done
 fi
@@ -76,7 +93,7 @@ build_samples() {
 	shift 3
 	mkdir -p "$work/$row"
 	local s
-	for s in $samples churn; do
+	for s in $built; do
 		if ! (cd "$src/samples/go" && GOTOOLCHAIN=$tc CGO_ENABLED=$cgo GOFLAGS= \
 			go build -o "$work/$row/$s" "$@" "./$s") >>"$work/$row/build.log" 2>&1; then
 			return 1
@@ -87,7 +104,7 @@ build_samples() {
 # The overlay that adds `import "C"` to every sample's main package.
 cgo_overlay() {
 	local s json="{\"Replace\":{"
-	for s in $samples churn; do
+	for s in $built; do
 		json="$json\"$src/samples/go/$s/zz_cgolink.go\":\"$here/cgolink.go\","
 	done
 	echo "${json%,}}}" >"$work/cgo-overlay.json"
@@ -130,7 +147,38 @@ run_row() {
 for v in $versions; do
 	run_row "$v" "" "$v" 0
 done
-nodwarf=skipped
+
+# The types suite on each release's binaries (built by run_row above); a cell is the verdict
+# and the typed fraction of bytes run-types.py reports.
+declare -A tcell
+for v in $versions; do
+	for s in $types_samples; do
+		log=$work/$v/types-$s.log
+		if [ "${cell[$v,$first_case]:-}" = nobuild ]; then
+			tcell[$v,$s]=nobuild
+			continue
+		fi
+		# stackvars has a script of its own (objects only stack variables reach).
+		script=("$src/tests/types/run-types.py" --sample "$s")
+		[ "$s" = stackvars ] && script=("$src/tests/types/run-stackvars.py")
+		timeout 900 python3 "${script[@]}" --heapwalk "$heapwalk" \
+			--samples "$work/$v" --workdir "$work/$v/work-types-$s" >"$log" 2>&1
+		rc=$?
+		typed=$(sed -n "s/^$s: \([0-9.]*%\) of bytes typed.*/\1/p" "$log" | head -1)
+		if [ $rc = 0 ]; then
+			tcell[$v,$s]="pass $typed"
+		else
+			tcell[$v,$s]="FAIL $typed"
+			failed=1
+			echo "   $v types-$s FAIL: $log"
+			grep '^FAIL' "$log" | head -3 | cut -c1-300 | sed 's/^/     /'
+		fi
+	done
+done
+srefused=skipped
+declare -A ndcell
+nodwarf_script=$src/tests/debuginfo/run-nodwarf.py
+nodwarf_args=(--heapwalk "$heapwalk" --listing "$listing" --gen "$gen")
 if [ $variants = 1 ]; then
 	run_row pie "-buildmode=pie" local 0 -buildmode=pie
 	cgo_overlay
@@ -152,27 +200,35 @@ if [ $variants = 1 ]; then
 	fi
 	run_row trimpath "-trimpath" local 0 -trimpath
 
-	# No DWARF: heapwalk must refuse with an error that says DWARF is missing.
-	mkdir -p "$work/nodwarf"
-	if (cd "$src/samples/go" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS= \
-		go build -ldflags=-w -o "$work/nodwarf/cache" ./cache) >"$work/nodwarf/build.log" 2>&1; then
-		coproc SAMPLE { exec "$work/nodwarf/cache"; }
-		read -r _ <&"${SAMPLE[0]}"
-		"$heapwalk" dump --pid "$SAMPLE_PID" -o "$work/nodwarf/cache.hwsnap" >"$work/nodwarf/dump.log" 2>&1
-		rc=$?
-		kill "$SAMPLE_PID"
-		wait "$SAMPLE_PID" 2>/dev/null
-		if [ $rc -ne 0 ] && grep -qi dwarf "$work/nodwarf/dump.log" && [ ! -e "$work/nodwarf/cache.hwsnap" ]; then
-			nodwarf="refused as expected: $(head -c 300 "$work/nodwarf/dump.log")"
-		else
-			nodwarf="FAIL (exit $rc): $(head -c 300 "$work/nodwarf/dump.log")"
-			failed=1
-		fi
+	# -ldflags=-s: no DWARF and no symbol table either, which heapwalk must refuse.
+	if python3 "$nodwarf_script" --case s-refused "${nodwarf_args[@]}" --workdir "$work/nodwarf-s" \
+		>"$work/nodwarf-s.log" 2>&1; then
+		srefused="refused as expected: $(grep '^-ldflags=-s: ' "$work/nodwarf-s.log" | head -c 300)"
 	else
-		nodwarf="FAIL: build failed, see $work/nodwarf/build.log"
+		srefused="FAIL: $(grep '^FAIL' "$work/nodwarf-s.log" | head -c 300)"
 		failed=1
 	fi
 fi
+
+# Without DWARF, every release: tests/debuginfo/run-nodwarf.py with that toolchain (the table
+# entry against a fresh build's DWARF; stripped samples against the same binary's DWARF given
+# as --debug-file, and MemStats; a -ldflags=-w build live).
+for v in $versions; do
+	for c in $nodwarf_cases; do
+		log=$work/nodwarf-$v-$c.log
+		if timeout 900 python3 "$nodwarf_script" --case "$c" --toolchain "$v" "${nodwarf_args[@]}" \
+			--workdir "$work/nodwarf-$v/$c" >"$log" 2>&1; then
+			ndcell[$v,$c]=pass
+			typed=$(sed -n 's/.*typed bytes \([0-9.]*%\) without DWARF, \([0-9.]*%\) with it.*/\1 (\2)/p' "$log")
+			[ -n "$typed" ] && ndcell[$v,$c]="pass $typed"
+		else
+			ndcell[$v,$c]=FAIL
+			failed=1
+			echo "   $v no-DWARF $c FAIL: $log"
+			grep '^FAIL' "$log" | head -3 | cut -c1-300 | sed 's/^/     /'
+		fi
+	done
+done
 
 # The results table (markdown).
 echo
@@ -188,7 +244,37 @@ for row in "${rows[@]}"; do
 	for c in $cases; do printf ' %s |' "${cell[$row,$c]}"; done
 	echo
 done
+if [ -n "$types_samples" ]; then
+	echo
+	echo "Types (tests/types/run-types.py; cells: verdict and typed bytes):"
+	echo
+	printf '| build |'
+	for s in $types_samples; do printf ' types-%s |' "$s"; done
+	printf '\n|---|'
+	for s in $types_samples; do printf -- '---|'; done
+	echo
+	for v in $versions; do
+		printf '| %s |' "$(GOTOOLCHAIN=$v go env GOVERSION 2>/dev/null || echo "$v")"
+		for s in $types_samples; do printf ' %s |' "${tcell[$v,$s]}"; done
+		echo
+	done
+fi
+if [ -n "$nodwarf_cases" ]; then
+	echo
+	echo "Without DWARF (cells of strip-SAMPLE: typed bytes without DWARF (with it)):"
+	echo
+	printf '| build |'
+	for c in $nodwarf_cases; do printf ' %s |' "$c"; done
+	printf '\n|---|'
+	for c in $nodwarf_cases; do printf -- '---|'; done
+	echo
+	for v in $versions; do
+		printf '| %s |' "$v"
+		for c in $nodwarf_cases; do printf ' %s |' "${ndcell[$v,$c]}"; done
+		echo
+	done
+fi
 echo
-echo "without DWARF (-ldflags=-w): $nodwarf"
+echo "-ldflags=-s ($local_version): $srefused"
 echo "logs: $work"
 exit $failed
