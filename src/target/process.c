@@ -245,15 +245,25 @@ static void set_seize_error(GError **err, pid_t pid, int e)
 		return;
 	}
 	if (e == EPERM) {
+		/* The kernel refuses to attach to a process that is exiting (zombie or dead) with
+		 * EPERM too: a target killed while we capture it (an OOM kill) is no permission
+		 * problem, and advice about root would send the user the wrong way. */
+		g_autofree char *state = read_status_field(pid, "State");
+		if (!state || state[0] == 'Z' || state[0] == 'X') {
+			g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_NO_PROCESS,
+				    "process %d exited (or was killed) before it could be stopped", (int)pid);
+			return;
+		}
 		g_autofree char *scope = NULL;
-		g_file_get_contents("/proc/sys/kernel/yama/ptrace_scope", &scope, NULL, NULL);
+		gboolean yama = geteuid() != 0 &&
+				g_file_get_contents("/proc/sys/kernel/yama/ptrace_scope", &scope, NULL, NULL) &&
+				strcmp(g_strstrip(scope), "0") != 0;
 		g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_PERMISSION,
 			    "not allowed to ptrace process %d (EPERM): run heapwalk as root, or as "
 			    "the process's user with CAP_SYS_PTRACE%s%s%s", (int)pid,
-			    scope ? "; kernel.yama.ptrace_scope is " : "",
-			    scope ? g_strstrip(scope) : "",
-			    scope ? " (set it to 0 with `sysctl kernel.yama.ptrace_scope=0` to allow "
-				    "tracing non-children)" : "");
+			    yama ? "; kernel.yama.ptrace_scope is " : "", yama ? scope : "",
+			    yama ? " (set it to 0 with `sysctl kernel.yama.ptrace_scope=0` to allow "
+				   "tracing non-children)" : "");
 		return;
 	}
 	g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_IO,

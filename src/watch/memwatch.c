@@ -57,6 +57,20 @@ gboolean hw_memwatch_rss(const char *proc, pid_t pid, guint64 *bytes)
 	return TRUE;
 }
 
+gboolean hw_memwatch_anon(const char *proc, pid_t pid, guint64 *bytes)
+{
+	char path[PATH_MAX], buf[4096];
+	unsigned long long kb;
+	g_snprintf(path, sizeof path, "%s/%d/status", proc, (int)pid);
+	if (!read_small(path, buf, sizeof buf))
+		return FALSE;
+	const char *p = strstr(buf, "\nRssAnon:");
+	if (!p || sscanf(p, "\nRssAnon: %llu kB", &kb) != 1)
+		return FALSE;
+	*bytes = (guint64)kb * 1024;
+	return TRUE;
+}
+
 guint64 hw_memwatch_mem_total(const char *proc)
 {
 	char path[PATH_MAX], buf[4096];
@@ -132,12 +146,13 @@ static char *cgroup_dir(const mount *m, const char *cgpath)
 	return g_strconcat(m->point, rel, NULL);
 }
 
-gboolean hw_cgroup_mem_find(const char *proc, pid_t pid, hw_cgroup_mem *out)
+/* Finds the memory cgroup of PROC/WHO/cgroup (WHO: a pid or "self"). */
+static gboolean find_cgroup(const char *proc, const char *who, hw_cgroup_mem *out)
 {
 	char path[PATH_MAX];
 	g_autofree char *text = NULL;
 	memset(out, 0, sizeof *out);
-	g_snprintf(path, sizeof path, "%s/%d/cgroup", proc, (int)pid);
+	g_snprintf(path, sizeof path, "%s/%s/cgroup", proc, who);
 	if (!g_file_get_contents(path, &text, NULL, NULL))
 		return FALSE;
 	g_autofree char *v2path = NULL, *v1path = NULL;
@@ -183,6 +198,18 @@ gboolean hw_cgroup_mem_find(const char *proc, pid_t pid, hw_cgroup_mem *out)
 		return dir != NULL;
 	}
 	return FALSE;
+}
+
+gboolean hw_cgroup_mem_find(const char *proc, pid_t pid, hw_cgroup_mem *out)
+{
+	char who[32];
+	g_snprintf(who, sizeof who, "%d", (int)pid);
+	return find_cgroup(proc, who, out);
+}
+
+gboolean hw_cgroup_mem_find_self(const char *proc, hw_cgroup_mem *out)
+{
+	return find_cgroup(proc, "self", out);
 }
 
 gboolean hw_cgroup_mem_read(const hw_cgroup_mem *cg, hw_cgroup_reading *out)

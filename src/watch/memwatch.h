@@ -23,6 +23,10 @@
 /* Resident set size of pid from PROC/PID/statm. FALSE when the process is gone. */
 gboolean hw_memwatch_rss(const char *proc, pid_t pid, guint64 *bytes);
 
+/* Anonymous resident memory of pid (RssAnon of PROC/PID/status), which holds a Go
+ * program's heap. FALSE when the process is gone or the kernel is older than 4.5. */
+gboolean hw_memwatch_anon(const char *proc, pid_t pid, guint64 *bytes);
+
 /* MemTotal from PROC/meminfo, 0 when unreadable. */
 guint64 hw_memwatch_mem_total(const char *proc);
 
@@ -42,6 +46,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hw_cgroup_mem, hw_cgroup_mem_clear)
 /* Finds pid's memory cgroup. FALSE (version NONE) when there is no memory controller
  * mounted or the process is gone. */
 gboolean hw_cgroup_mem_find(const char *proc, pid_t pid, hw_cgroup_mem *out);
+
+/* The same for the calling process (PROC/self/cgroup). */
+gboolean hw_cgroup_mem_find_self(const char *proc, hw_cgroup_mem *out);
 
 /* One reading: the level of the hierarchy closest to its limit. */
 typedef struct hw_cgroup_reading {

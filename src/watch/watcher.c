@@ -20,11 +20,15 @@
 #include "target/process.h"
 #include "watch/crashcatch.h"
 #include "watch/gocheck.h"
+#include "watch/headroom.h"
 #include "watch/memwatch.h"
 #include "watch/procfollow.h"
 
 /* Re-arm a threshold once usage falls this far below it (fraction of the limit). */
 #define REARM_MARGIN 0.10
+/* The growth of a cgroup's usage is measured over windows this long: a single interval sees
+ * more of the garbage collector's sawtooth than of the trend. */
+#define GROWTH_WINDOW_NS G_GUINT64_CONSTANT(1000000000)
 
 typedef struct proc {
 	pid_t pid;
@@ -35,6 +39,10 @@ typedef struct proc {
 	gboolean failed;           /* a capture failed: not tried again (no DWARF, not Go 1.2x) */
 	guint64 last_threshold_ns; /* monotonic time of its last threshold capture, 0 none */
 	guint64 next_every_ns;
+	gboolean fit_seen;         /* a reading left room for a capture under a shared limit */
+	gboolean said_no_room;     /* the "no room" warning was printed */
+	guint64 growth;            /* its cgroup's usage growth, bytes/s, over the last window */
+	guint64 window_ns, window_usage; /* the window's start and the usage then; 0: none */
 	hw_cgroup_mem cg;
 	hw_watch_series *series;   /* in w->series once captured, else owned here */
 } proc;
@@ -48,6 +56,7 @@ struct hw_watcher {
 	GHashTable *procs;         /* pid -> proc* (owned) */
 	GPtrArray *series;         /* hw_watch_series* (owned) */
 	guint64 mem_total;
+	hw_cgroup_mem self_cg;     /* heapwalk's own memory cgroup (headroom.h) */
 	gboolean said_max;
 };
 
@@ -89,6 +98,7 @@ hw_watcher *hw_watcher_new(const hw_watch_options *opt, hw_outdir *out, pid_t ro
 	w->procs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)proc_free);
 	w->series = g_ptr_array_new_with_free_func((GDestroyNotify)series_free);
 	w->mem_total = hw_memwatch_mem_total("/proc");
+	hw_cgroup_mem_find_self("/proc", &w->self_cg);
 	return w;
 }
 
@@ -100,6 +110,7 @@ void hw_watcher_free(hw_watcher *w)
 	g_hash_table_destroy(w->procs);
 	g_ptr_array_unref(w->series);
 	hw_procfollow_free(w->follow);
+	hw_cgroup_mem_clear(&w->self_cg);
 	g_free(w);
 }
 
@@ -224,6 +235,19 @@ static void adopt(hw_watcher *w, pid_t pid)
 	}
 }
 
+/* Ends p's growth window when it is GROWTH_WINDOW_NS old (a shrinking cgroup grows 0). */
+static void update_growth(proc *p, guint64 usage, guint64 now)
+{
+	if (p->window_ns && now - p->window_ns < GROWTH_WINDOW_NS)
+		return;
+	if (p->window_ns && usage > p->window_usage)
+		p->growth = (guint64)((double)(usage - p->window_usage) * 1e9 / (double)(now - p->window_ns));
+	else if (p->window_ns)
+		p->growth = 0;
+	p->window_ns = now;
+	p->window_usage = usage;
+}
+
 /* Compares p's memory with its limits; captures when a threshold is crossed. */
 static void measure(hw_watcher *w, proc *p, guint64 now)
 {
@@ -236,26 +260,48 @@ static void measure(hw_watcher *w, proc *p, guint64 now)
 	if (rss_limit)
 		frac = (double)rss / (double)rss_limit;
 	hw_cgroup_reading cr = { 0 };
-	if (p->cg.version != HW_CGROUP_NONE && hw_cgroup_mem_read(&p->cg, &cr) && cr.limit &&
-	    (double)cr.usage / (double)cr.limit > frac) {
-		frac = (double)cr.usage / (double)cr.limit;
-		g_autofree char *u = human(cr.usage), *l = human(cr.limit);
-		why = g_strdup_printf("at cgroup v%d usage %s of %s %s (%.0f%%)", p->cg.version, u, cr.limit_name, l,
-		                      100.0 * frac);
+	guint64 cost;
+	hw_trigger cg_trigger;
+	gboolean cg_ok = hw_headroom_read("/proc", p->pid, &p->cg, &w->self_cg, o->at, p->growth, &cr, &cost,
+	                                  &cg_trigger);
+	if (cg_ok)
+		update_growth(p, cr.usage, now);
+	if (cg_ok && ((double)cr.usage / (double)cr.limit > frac || cg_trigger == HW_TRIGGER_ROOM)) {
+		frac = MAX(frac, (double)cr.usage / (double)cr.limit);
+		g_autofree char *u = human(cr.usage), *l = human(cr.limit), *c = human(cost);
+		why = g_strdup_printf("at cgroup v%d usage %s of %s %s (%.0f%%%s%s%s)", p->cg.version, u, cr.limit_name, l,
+		                      100.0 * (double)cr.usage / (double)cr.limit,
+		                      cg_trigger == HW_TRIGGER_ROOM ? ", the last room for a capture of about " : "",
+		                      cg_trigger == HW_TRIGGER_ROOM ? c : "",
+		                      cg_trigger == HW_TRIGGER_ROOM ? " in this shared cgroup" : "");
 	} else if (rss_limit) {
 		g_autofree char *u = human(rss), *l = human(rss_limit);
 		why = g_strdup_printf("at RSS %s of %s %s (%.0f%%)", u, o->limit ? "--limit" : "MemTotal", l, 100.0 * frac);
 	}
-	g_free(cr.dir);
+	if (cost && cr.usage + cost < cr.limit)
+		p->fit_seen = TRUE;
 
-	if (p->armed && frac >= o->at &&
+	if (p->armed && (frac >= o->at || cg_trigger != HW_TRIGGER_NONE) &&
 	    (p->last_threshold_ns == 0 || now - p->last_threshold_ns >= o->cooldown_ns)) {
+		if (cg_trigger == HW_TRIGGER_ROOM && !p->fit_seen && !p->said_no_room) {
+			/* Never seen below the line: the process was already too big for its limit
+			 * when it was first measured (or its limit is too small for any capture). */
+			g_autofree char *u = human(cr.usage), *l = human(cr.limit), *c = human(cost);
+			fprintf(stderr,
+			        "%s: %d (%s) may be too big to capture: heapwalk shares its memory cgroup %s "
+			        "(%s %s, usage %s) and a capture needs about %s more; capturing anyway, but the "
+			        "kernel may kill both (raise the limit, or run heapwalk outside the cgroup)\n",
+			        o->name, (int)p->pid, p->series->name, cr.dir, cr.limit_name, l, u, c);
+			p->said_no_room = TRUE;
+		}
 		p->armed = FALSE;
 		p->last_threshold_ns = now;
 		capture(w, p, "limit", why, NULL);
-	} else if (!p->armed && frac < o->at - REARM_MARGIN) {
+	} else if (!p->armed && frac < o->at - REARM_MARGIN &&
+	           (!cost || (double)(cr.usage + cost) < (1.0 - REARM_MARGIN) * (double)cr.limit)) {
 		p->armed = TRUE;
 	}
+	g_free(cr.dir);
 	if (o->every_ns && now >= p->next_every_ns) {
 		p->next_every_ns = now + o->every_ns;
 		capture(w, p, "every", "periodically", NULL);

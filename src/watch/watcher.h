@@ -5,7 +5,10 @@
  * A process is captured:
  *   - once when it crosses the threshold: RSS >= at * limit, where limit is --limit or else
  *     the machine's MemTotal, or cgroup usage >= at * the cgroup's limit at the level
- *     closest to it. It is armed again when its usage falls below at - 10 points, and never
+ *     closest to it; or, when heapwalk runs in that cgroup too, as soon as usage plus the
+ *     estimated cost of a capture reaches the limit (headroom.h), whichever comes first, with
+ *     a warning when even the first reading left no room. It is armed again when its usage
+ *     falls below at - 10 points (and usage plus cost below 90% of a shared limit), and never
  *     captured twice within the cooldown;
  *   - every `every_ns` when that is set (a series for growth analysis);
  *   - at a held fatal signal with on_crash (crashcatch.h).

@@ -209,6 +209,25 @@ static void test_no_process(void **state)
 	assert_true(g_error_matches(err, HW_TARGET_ERROR, HW_TARGET_ERROR_NO_PROCESS));
 }
 
+/* The kernel refuses PTRACE_SEIZE of a zombie with EPERM: that is an exit, not a permission
+ * problem, and the message must say so (an OOM-killed target is caught this way). */
+static void test_zombie(void **state)
+{
+	(void)state;
+	pid_t z = fork();
+	assert_true(z >= 0);
+	if (z == 0)
+		_exit(0);
+	while (hwt_proc_state(z) != 'Z')
+		g_usleep(10000);
+	g_autoptr(GError) err = NULL;
+	assert_null(hw_process_attach(z, &err));
+	assert_true(g_error_matches(err, HW_TARGET_ERROR, HW_TARGET_ERROR_NO_PROCESS));
+	assert_non_null(strstr(err->message, "exited (or was killed) before it could be stopped"));
+	assert_null(strstr(err->message, "ptrace_scope"));
+	assert_int_equal(waitpid(z, NULL, 0), z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_attach_sleep),
 		cmocka_unit_test(test_sigterm_detaches),
 		cmocka_unit_test(test_no_process),
+		cmocka_unit_test(test_zombie),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,9 @@ the process was OOM-killed (exit by SIGKILL, the cgroup's oom_kill counter) or a
   oom-limit     oomer under a real cgroup memory limit (v2 where the unified hierarchy has the
                 memory controller, else v1; without either, --limit on RSS with an address
                 space limit): a snapshot before the kill, leaks names main.hoard
+  shared        heapwalk run inside the limited cgroup with tests/vm/ptrhog (a heap of
+                pointers): captured while the capture still fits (before --at 80), heapwalk
+                alive to report the OOM kill after it
   gotest        heapwalk run -- go test -run TestLeaky ./leakytest: the test binary captured,
                 the go toolchain not, and a finding names leakytest.sessions
   crash         --on-crash and `fatal error: runtime: out of memory` under GOTRACEBACK=crash
@@ -141,6 +144,49 @@ def case_oom_limit(a):
     if "main.hoard" not in p.stderr:
         fail("run's own summary does not name main.hoard")
 
+def case_shared(a):
+    """heapwalk run inside the limited cgroup with the service, as under a systemd unit: the
+    capture's own memory counts against the limit, so it must come while it still fits."""
+    hog = os.path.join(a.workdir, "ptrhog")
+    b = run([a.go, "build", "-o", hog, "main.go"], cwd=os.path.join(a.source, "tests", "vm", "ptrhog"),
+            env=dict(os.environ, GOTOOLCHAIN="local", CGO_ENABLED="0", GOFLAGS=""))
+    if b.returncode != 0:
+        fail("cannot build tests/vm/ptrhog")
+    limit = 256 << 20
+    cg = make_limited_cgroup(limit)
+    if not cg:
+        print("no memory cgroup can be made here: nothing to share")
+        sys.exit(77)
+    version, d = cg
+    print("cgroup v%d limit %d at %s, heapwalk inside it" % (version, limit, d))
+    cmd = ["sh", "-c", 'echo $$ > %s/cgroup.procs && exec %s run -o %s/snaps -- %s'
+           % (d, a.heapwalk, a.workdir, hog)]
+    try:
+        p = run(cmd, timeout=120)
+        kills = oom_kills(version, d)
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(d)
+                break
+            except OSError:
+                time.sleep(0.1)
+    print("oom_kill events in the cgroup: %d" % kills)
+    if p.returncode != 128 + signal.SIGKILL:
+        fail("run (alive to the end) should exit with ptrhog's status 137, got %d" % p.returncode)
+    snaps = snapshots(a.workdir + "/snaps", r"^ptrhog-\d+-\d+-limit\.hwd$")
+    if not snaps:
+        fail("no snapshot was written before the kill")
+    m = re.search(r"captured \d+ \(ptrhog\) at cgroup v\d usage [^(]*\((\d+)%, the last room for a capture", p.stderr)
+    if not m:
+        fail("the capture should be triggered by the room left for it, not by --at")
+    if int(m.group(1)) >= 80:
+        fail("the room trigger should come before --at 80, came at %s%%" % m.group(1))
+    if p.stderr.find("captured") > p.stderr.find("was killed by"):
+        fail("the capture must be reported before the death")
+    if not names_root(findings(a.heapwalk, snaps), "main.hoard"):
+        fail("heapwalk leaks does not name main.hoard")
+
 def case_gotest(a):
     src = os.path.join(a.source, "samples", "go")
     env = dict(os.environ, GOTOOLCHAIN="local", CGO_ENABLED="0", GOFLAGS="",
@@ -268,7 +314,7 @@ def main():
     go_ok(a.go)
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
-    {"oom-limit": case_oom_limit, "gotest": case_gotest, "crash": case_crash,
+    {"oom-limit": case_oom_limit, "shared": case_shared, "gotest": case_gotest, "crash": case_crash,
      "core-handler": case_core_handler, "docs": case_docs}[a.case](a)
     print("ok")
 

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "watch/headroom.h"
 #include "watch/memwatch.h"
 #include "watch/outdir.h"
 #include "watch/procfollow.h"
@@ -159,6 +160,110 @@ static void test_cgroup_v1_mount_root(void **state)
 	put(t, "proc/42/cgroup", "4:memory:/other\n");
 	assert_false(hw_cgroup_mem_find(proc, 42, &cg));
 	rm_tree(t);
+}
+
+/* The trigger when heapwalk may share the target's cgroup (headroom.h). Every case: a 256 MiB
+ * limit, RssAnon 80 MiB, so a capture of a process that does not grow costs
+ * 80 + 10 + 10 + 32 = 132 MiB by the rule in docs/capture-systemd.md, and --at 80
+ * (204.8 MiB). */
+#define MIB (G_GUINT64_CONSTANT(1) << 20)
+
+static hw_trigger headroom_at(const char *t, guint64 usage_mib, guint64 growth, guint64 *cost)
+{
+	g_autofree char *proc = g_build_filename(t, "proc", NULL);
+	g_auto(hw_cgroup_mem) cg = { 0 };
+	g_auto(hw_cgroup_mem) self = { 0 };
+	assert_true(hw_cgroup_mem_find(proc, 42, &cg));
+	hw_cgroup_mem_find_self(proc, &self);
+	const char *usage_file = cg.version == HW_CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes";
+	g_autofree char *level = g_path_get_dirname(cg.dir);   /* the limit is on the parent */
+	g_autofree char *path = g_build_filename(level, usage_file, NULL);
+	g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", usage_mib * MIB);
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	hw_cgroup_reading r;
+	hw_trigger tr;
+	assert_true(hw_headroom_read(proc, 42, &cg, &self, 0.80, growth, &r, cost, &tr));
+	assert_int_equal(r.limit, 256 * MIB);
+	assert_string_equal(r.dir, level);
+	g_free(r.dir);
+	return tr;
+}
+
+/* Writes a v2 (v1 = FALSE) or v1 tree: the target in /svc/app, the 256 MiB limit on /svc,
+ * heapwalk in `self_path`. */
+static char *headroom_machine(gboolean v1, const char *self_path)
+{
+	g_autofree char *cgfile = g_strdup_printf(v1 ? "4:memory:%s\n" : "0::%s\n", "/svc/app");
+	g_autofree char *selffile = g_strdup_printf(v1 ? "4:memory:%s\n" : "0::%s\n", self_path);
+	char *t = fake_machine(cgfile, "/");
+	put(t, "proc/self/cgroup", selffile);
+	put(t, "proc/42/status", "Name:\tapp\nVmRSS:\t 90000 kB\nRssAnon:\t   81920 kB\nRssFile:\t 8080 kB\n");
+	const char *base = v1 ? "memory" : "unified";
+	const char *usage = v1 ? "memory.usage_in_bytes" : "memory.current";
+	const char *limit = v1 ? "memory.limit_in_bytes" : "memory.max";
+	const char *none = v1 ? "9223372036854771712\n" : "max\n";
+	g_autofree char *app = g_strdup_printf("%s/svc/app/", base), *svc = g_strdup_printf("%s/svc/", base);
+	g_autofree char *a_usage = g_strconcat(app, usage, NULL), *a_limit = g_strconcat(app, limit, NULL);
+	g_autofree char *s_limit = g_strconcat(svc, limit, NULL);
+	g_autofree char *s_usage = g_strdup_printf("%s%s/%s", base, self_path, usage);
+	put(t, s_usage, "1\n");   /* heapwalk's own cgroup, as the kernel shows it */
+	put(t, a_usage, "1\n");
+	put(t, a_limit, none);
+	put(t, s_limit, "268435456\n");
+	return t;
+}
+
+static void check_headroom(gboolean v1)
+{
+	guint64 cost;
+	/* Shared, heapwalk in the target's own cgroup: 100 + 132 < 256 waits; 125 + 132 >= 256
+	 * captures (at 49%, far below --at); 210 is past --at, which wins. */
+	g_autofree char *t = headroom_machine(v1, "/svc/app");
+	assert_int_equal(headroom_at(t, 100, 0, &cost), HW_TRIGGER_NONE);
+	assert_int_equal(cost, 132 * MIB);
+	assert_int_equal(headroom_at(t, 123, 0, &cost), HW_TRIGGER_NONE);
+	assert_int_equal(headroom_at(t, 124, 0, &cost), HW_TRIGGER_ROOM);
+	assert_int_equal(headroom_at(t, 210, 0, &cost), HW_TRIGGER_AT);
+	/* Growing 8 MiB/s: 16 MiB more by the stop, in the process and in the copy of its heap
+	 * (96 MiB): 16 + 96 + 12 + 12 + 32 = 168 MiB; 88 + 168 = 256. */
+	assert_int_equal(headroom_at(t, 87, 8 * MIB, &cost), HW_TRIGGER_NONE);
+	assert_int_equal(cost, 168 * MIB);
+	assert_int_equal(headroom_at(t, 88, 8 * MIB, &cost), HW_TRIGGER_ROOM);
+	rm_tree(t);
+	/* Shared through the limiting level: heapwalk in a sibling under /svc. */
+	g_autofree char *t2 = headroom_machine(v1, "/svc/heapwalk");
+	assert_int_equal(headroom_at(t2, 124, 0, &cost), HW_TRIGGER_ROOM);
+	assert_int_equal(cost, 132 * MIB);
+	rm_tree(t2);
+	/* Not shared: heapwalk outside /svc (and /svcx is not under /svc): only --at. */
+	const char *outside[] = { "/", "/other", "/svcx" };
+	for (guint i = 0; i < G_N_ELEMENTS(outside); i++) {
+		g_autofree char *t3 = headroom_machine(v1, outside[i]);
+		assert_int_equal(headroom_at(t3, 200, 8 * MIB, &cost), HW_TRIGGER_NONE);
+		assert_int_equal(cost, 0);
+		assert_int_equal(headroom_at(t3, 205, 0, &cost), HW_TRIGGER_AT);
+		rm_tree(t3);
+	}
+}
+
+static void test_headroom_v2(void **state)
+{
+	(void)state;
+	check_headroom(FALSE);
+}
+
+static void test_headroom_v1(void **state)
+{
+	(void)state;
+	check_headroom(TRUE);
+}
+
+/* A limit no capture fits under: ROOM at once, even at the smallest usage. */
+static void test_headroom_too_small(void **state)
+{
+	(void)state;
+	assert_int_equal(hw_headroom_decide(1, 100 * MIB, 0.80, hw_headroom_capture_cost(80 * MIB, 0)), HW_TRIGGER_ROOM);
+	assert_int_equal(hw_headroom_decide(1, 100 * MIB, 0.80, 0), HW_TRIGGER_NONE);
 }
 
 static guint count_files(const char *dir)
@@ -312,6 +417,9 @@ int main(void)
 		cmocka_unit_test(test_cgroup_v2_high),
 		cmocka_unit_test(test_cgroup_v1_hybrid),
 		cmocka_unit_test(test_cgroup_v1_mount_root),
+		cmocka_unit_test(test_headroom_v2),
+		cmocka_unit_test(test_headroom_v1),
+		cmocka_unit_test(test_headroom_too_small),
 		cmocka_unit_test(test_outdir_bounds),
 		cmocka_unit_test(test_parse_ppid),
 		cmocka_unit_test(test_follow_tree),
