@@ -13,29 +13,12 @@ Tests needing Go fail (never skip) when go >= 1.22 is missing.
 import argparse
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL: " + msg, flush=True)
-    return cond
-
-
-def require_go():
-    go = shutil.which("go")
-    if not go:
-        sys.exit("FAIL: no `go` on PATH: these tests need Go >= 1.22")
-    out = subprocess.run([go, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"go1\.(\d+)", out)
-    if not m or int(m.group(1)) < 22:
-        sys.exit("FAIL: these tests need Go >= 1.22, `go version` says: " + out.strip())
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check, finish, require_go  # noqa: E402
 
 
 def hw_json(args, *cmd):
@@ -187,23 +170,17 @@ def main():
     if args.sample not in CHECKS:
         sys.exit("FAIL: unknown sample " + args.sample)
     os.makedirs(args.workdir, exist_ok=True)
-    env = dict(os.environ)
-    env.pop("HEAPWALK_SAMPLE_DUMP", None)
-    env.pop("HEAPWALK_SAMPLE_MODE", None)
-    proc = subprocess.Popen([os.path.join(args.samples, args.sample)], stdout=subprocess.PIPE, env=env)
+    sample = harness.Sample(os.path.join(args.samples, args.sample),
+                            {"HEAPWALK_SAMPLE_DUMP": None, "HEAPWALK_SAMPLE_MODE": None})
     try:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit("FAIL: sample %s exited (status %s) before its ready line" % (args.sample, proc.wait()))
-        ready = json.loads(line)
+        ready = sample.ready
         out = os.path.join(args.workdir, args.sample + ".hwd")
-        dump = subprocess.run([args.heapwalk, "dump", "--pid", str(proc.pid), "-o", out],
+        dump = subprocess.run([args.heapwalk, "dump", "--pid", str(sample.pid), "-o", out],
                               capture_output=True, text=True)
         if dump.returncode != 0:
             sys.exit("FAIL: heapwalk dump: " + dump.stderr)
     finally:
-        proc.kill()
-        proc.wait()
+        sample.close()
     snap = Snapshot(args, out)
     snap.sample = args.sample
     typing = snap.info.get("typing")
@@ -216,9 +193,7 @@ def main():
               "%s: typed-by-source bytes sum to %d, the snapshot holds %d" %
               (args.sample, total, snap.info["totals"]["all"]["bytes"]))
     CHECKS[args.sample](snap, ready)
-    if failures:
-        sys.exit("%d check(s) failed" % len(failures))
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":
