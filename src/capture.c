@@ -491,19 +491,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 		rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
 	if (rtver || gover)
 		rc |= hwd_writer_meta_str(w, "go.version", rtver ? rtver : gover);
-	if (t->debuginfo == GR_DEBUGINFO_TABLE) {
-		char layout[96];
-		g_snprintf(layout, sizeof layout, "table %s (recorded from %s)", t->table->release,
-		           t->table->recorded_from);
-		rc |= hwd_writer_meta_str(w, "debuginfo", "none");
-		rc |= hwd_writer_meta_str(w, "layout", layout);
-		rc |= hwd_writer_meta_str(w, "debuginfo.missing", GR_NO_DWARF_MISSING);
-	} else {
-		rc |= hwd_writer_meta_str(w, "debuginfo", t->debuginfo == GR_DEBUGINFO_DWARF ? "dwarf" : "debug-file");
-		if (opt->debug_file)
-			rc |= hwd_writer_meta_str(w, "debuginfo.file", opt->debug_file);
-		rc |= hwd_writer_meta_str(w, "layout", "dwarf");
-	}
+	rc |= gr_debuginfo_write_meta(w, t->debuginfo, t->table, opt->debug_file);
 	rc |= hwd_writer_meta_u64(w, "capture.time_ns", hw_clock_ns(CLOCK_REALTIME));
 	if (opt->pid) {
 		const hw_pause_parts *pp = &res->parts;

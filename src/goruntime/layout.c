@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "debuginfo/dwarfinfo.h"
+#include "hwd.h"
 
 typedef struct loader {
 	hw_dwarf *dw;
@@ -421,4 +422,23 @@ hw_dwarf *gr_debuginfo_load(hw_elf *exe, const char *debug_file, gr_debuginfo_ki
 		return NULL;
 	g_autofree char *origin = g_strdup_printf("heapwalk's %s layout table", (*table)->release);
 	return hw_dwarf_new_from_facts(exe, (*table)->facts, (*table)->n_facts, origin, error);
+}
+
+int gr_debuginfo_write_meta(hwd_writer *w, gr_debuginfo_kind kind, const gr_layout_table *table,
+                            const char *debug_file)
+{
+	int rc = 0;
+	if (kind == GR_DEBUGINFO_TABLE && table) {
+		char layout[96];
+		g_snprintf(layout, sizeof layout, "table %s (recorded from %s)", table->release, table->recorded_from);
+		rc |= hwd_writer_meta_str(w, "debuginfo", "none");
+		rc |= hwd_writer_meta_str(w, "layout", layout);
+		rc |= hwd_writer_meta_str(w, "debuginfo.missing", GR_NO_DWARF_MISSING);
+		return rc;
+	}
+	rc |= hwd_writer_meta_str(w, "debuginfo", kind == GR_DEBUGINFO_DWARF ? "dwarf" : "debug-file");
+	if (debug_file)
+		rc |= hwd_writer_meta_str(w, "debuginfo.file", debug_file);
+	rc |= hwd_writer_meta_str(w, "layout", "dwarf");
+	return rc;
 }

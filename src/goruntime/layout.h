@@ -23,6 +23,7 @@
 #include <glib.h>
 
 #include "goruntime/heapbits.h"
+#include "hwd.h"
 
 #include "debuginfo/dwarfinfo.h"
 
@@ -139,5 +140,11 @@ typedef enum gr_debuginfo_kind {
  * (NULL unless GR_DEBUGINFO_TABLE) say which. Errors name the file and what is missing. */
 hw_dwarf *gr_debuginfo_load(hw_elf *exe, const char *debug_file, gr_debuginfo_kind *kind,
                             const gr_layout_table **table, GError **error);
+
+/* Records where the layouts came from in a snapshot's metadata: debuginfo (dwarf, debug-file
+ * or none), debuginfo.file, layout ("dwarf" or the table's release) and, without DWARF,
+ * debuginfo.missing. Returns the writer's status (0 or a negative HWD_E_* code). */
+int gr_debuginfo_write_meta(hwd_writer *w, gr_debuginfo_kind kind, const gr_layout_table *table,
+                            const char *debug_file);
 
 #endif /* HW_GORUNTIME_LAYOUT_H */

@@ -53,6 +53,8 @@ typedef struct exe_info {
 	guint64 bias, types_base, types_end;
 	const hw_dwarf_var *globals;
 	gsize n_globals;
+	gr_debuginfo_kind debuginfo;        /* DWARF, or the layout table (then table is set) */
+	const gr_layout_table *table;
 } exe_info;
 
 typedef struct importer {
@@ -129,7 +131,10 @@ static gboolean exe_open(importer *im, const char *path, GError **error)
 	exe_info *x = &im->x;
 	const hw_goheapdump *d = im->d;
 	guint64 data_addr, data_size, md_addr;
-	if (!(x->elf = hw_elf_open(path, error)) || !(x->dwarf = hw_dwarf_load(x->elf, error)))
+	/* An executable without DWARF (a go test binary) reads through the layout table, as a
+	 * capture does (layout.h): the same objects and edges, fewer types. */
+	if (!(x->elf = hw_elf_open(path, error)) ||
+	    !(x->dwarf = gr_debuginfo_load(x->elf, NULL, &x->debuginfo, &x->table, error)))
 		return FALSE;
 	if (!hw_elf_section_info(x->elf, ".data", &data_addr, &data_size))
 		return mismatch(error, path, "it has no .data section");
@@ -672,6 +677,7 @@ static gboolean write_meta(importer *im, const hw_import_options *opt, GError **
 			rc |= hwd_writer_meta_str(w, "build.id", bid);
 		if (gobid)
 			rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
+		rc |= gr_debuginfo_write_meta(w, im->x.debuginfo, im->x.table, NULL);
 	}
 	rc |= hwd_writer_meta_u64(w, "mem.heap_alloc", m->heap_alloc);
 	rc |= hwd_writer_meta_u64(w, "mem.heap_objects", m->heap_objects);

@@ -127,6 +127,42 @@ def case_live(args, name, workdir):
         sample.close()
 
 
+def case_nodwarf(args, name, workdir):
+    """The same dump imported with the executable and with a copy stripped of its DWARF
+    (objcopy --strip-debug keeps every address): the same objects, sizes, edges and global
+    roots; the stripped import says it had no DWARF and still types most bytes."""
+    sample = it.Sample(args, name, workdir)
+    sample.close()   # only its dump is needed
+    stripped = os.path.join(workdir, name + ".stripped")
+    r = run(["objcopy", "--strip-debug", sample.exe, stripped])
+    if not check(r.returncode == 0, "objcopy --strip-debug: %s" % r.stderr.strip()):
+        return
+    full = imported(args, sample, workdir)
+    snap = os.path.join(workdir, name + ".nodwarf.hwd")
+    r = run([args.heapwalk, "import", "go-heapdump", sample.dump, "--exe", stripped, "-o", snap])
+    if not full or not check(r.returncode == 0, "%s: import with the stripped executable failed (%d): %s"
+                             % (name, r.returncode, r.stderr.strip())):
+        return
+    r = run([args.compare, full, snap])
+    if not check(r.returncode == 0, "compare-snapshots failed: %s" % r.stderr.strip()):
+        return
+    c = json.loads(r.stdout)
+    print("%s: with DWARF vs without: %s" % (name, r.stdout.strip()))
+    check(c["objects_only"] == [0, 0] and c["size_diff"] == 0 and c["header_diff"] == 0,
+          "%s: the imports with and without DWARF differ in objects: %s" % (name, r.stdout.strip()))
+    check(c["edges_only"] == [0, 0], "%s: the imports with and without DWARF differ in edges: %s" % (name, c["edges_only"]))
+    check(c["globals_only"] == [0, 0], "%s: the imports differ in global roots: %s" % (name, c["globals_only"]))
+    m = meta(args, snap)
+    check(m.get("debuginfo") == "none" and str(m.get("layout", "")).startswith("table go1.")
+          and m.get("debuginfo.missing"), "%s: the stripped import does not say it had no DWARF: %s"
+          % (name, {k: m.get(k) for k in ("debuginfo", "layout", "debuginfo.missing")}))
+    r = run([args.heapwalk, "info", snap, "--format", "json"])
+    if check(r.returncode == 0, "heapwalk info: %s" % r.stderr.strip()):
+        pct = json.loads(r.stdout)["typing"]["typed_bytes_percent"]
+        print("%s: %.2f%% of bytes typed without DWARF" % (name, pct))
+        check(pct > 90.0, "%s: only %.2f%% of the bytes typed without DWARF" % (name, pct))
+
+
 def case_truncated(args, workdir):
     sample = it.Sample(args, "cache", workdir)
     sample.close()   # only its dump is needed
@@ -166,6 +202,8 @@ def main():
         case_import(args, name, args.workdir, kind == "import")
     elif kind == "live" and name in it.SAMPLES:
         case_live(args, name, args.workdir)
+    elif kind == "nodwarf" and name in it.SAMPLES:
+        case_nodwarf(args, name, args.workdir)
     elif args.case == "truncated":
         case_truncated(args, args.workdir)
     else:
