@@ -7,11 +7,9 @@
 package main
 
 import (
-	"bytes"
 	"runtime"
 	"strconv"
 	"sync"
-	"time"
 
 	"heapwalk/samples/internal/stoppoint"
 )
@@ -36,18 +34,6 @@ func worker(i int, started *sync.WaitGroup) {
 	sink += int(buf[i%bufferSize]) // keeps buf live across the receive
 }
 
-// parked counts goroutines whose traceback header says they wait on a channel receive.
-func parked() int {
-	b := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(b, true)
-		if n < len(b) {
-			return bytes.Count(b[:n], []byte("[chan receive"))
-		}
-		b = make([]byte, 2*len(b))
-	}
-}
-
 func main() {
 	var started sync.WaitGroup
 	started.Add(workers)
@@ -57,9 +43,7 @@ func main() {
 		go worker(i, &started)
 	}
 	started.Wait()
-	for parked() < workers {
-		time.Sleep(time.Millisecond)
-	}
+	stoppoint.WaitBlocked(workers, "chan receive")
 	stoppoint.Here("goroutines", stoppoint.Expect{
 		"goroutines_blocked": workers,
 		"creation_site":      site,

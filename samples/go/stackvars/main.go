@@ -9,10 +9,7 @@
 package main
 
 import (
-	"bytes"
-	"runtime"
 	"sync"
-	"time"
 
 	"heapwalk/samples/internal/stoppoint"
 )
@@ -96,18 +93,6 @@ func worker(id int, started *sync.WaitGroup) {
 	sink += use(item, pts, index, say)
 }
 
-// parked counts goroutines whose traceback header says they wait on a channel receive.
-func parked() int {
-	b := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(b, true)
-		if n < len(b) {
-			return bytes.Count(b[:n], []byte("[chan receive"))
-		}
-		b = make([]byte, 2*len(b))
-	}
-}
-
 func main() {
 	var started sync.WaitGroup
 	started.Add(workers)
@@ -115,8 +100,6 @@ func main() {
 		go worker(i+1, &started)
 	}
 	started.Wait()
-	for parked() < workers {
-		time.Sleep(time.Millisecond)
-	}
+	stoppoint.WaitBlocked(workers, "chan receive")
 	stoppoint.Here("stackvars", stoppoint.Expect{"workers": workers, "points": points}, nil)
 }

@@ -23,6 +23,7 @@
 package stoppoint
 
 import (
+	"bytes"
 	"encoding/json"
 	"heapwalk/samples/internal/rawio"
 	"os"
@@ -210,4 +211,23 @@ func Measure(build func()) (bytes, objects uint64) {
 	runtime.ReadMemStats(&after)
 	runtime.GOMAXPROCS(procs)
 	return after.HeapAlloc - before.HeapAlloc, after.HeapObjects - before.HeapObjects
+}
+
+// WaitBlocked returns once n goroutines' traceback headers say they wait on reason (such as
+// "chan receive"), so that a sample stops with its goroutines where its expectations put them.
+// Call it before Here: it allocates.
+func WaitBlocked(n int, reason string) {
+	header := []byte("[" + reason)
+	b := make([]byte, 1<<20)
+	for {
+		m := runtime.Stack(b, true)
+		if m == len(b) {
+			b = make([]byte, 2*len(b))
+			continue
+		}
+		if bytes.Count(b[:m], header) >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
