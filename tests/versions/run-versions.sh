@@ -230,13 +230,20 @@ for v in $versions; do
 	done
 done
 
+# md_header PREFIX COLUMN...: a Markdown table's header row, "build" then PREFIX+COLUMN each.
+md_header() {
+	local prefix=$1 c
+	shift
+	printf '| build |'
+	for c in "$@"; do printf ' %s%s |' "$prefix" "$c"; done
+	printf '\n|---|'
+	for c in "$@"; do printf -- '---|'; done
+	echo
+}
+
 # The results table (markdown).
 echo
-printf '| build |'
-for c in $cases; do printf ' %s |' "${c#dump-}"; done
-printf '\n|---|'
-for c in $cases; do printf -- '---|'; done
-echo
+md_header "" ${cases//dump-/}
 i=0
 for row in "${rows[@]}"; do
 	i=$((i + 1))
@@ -248,11 +255,7 @@ if [ -n "$types_samples" ]; then
 	echo
 	echo "Types (tests/types/run-types.py; cells: verdict and typed bytes):"
 	echo
-	printf '| build |'
-	for s in $types_samples; do printf ' types-%s |' "$s"; done
-	printf '\n|---|'
-	for s in $types_samples; do printf -- '---|'; done
-	echo
+	md_header types- $types_samples
 	for v in $versions; do
 		printf '| %s |' "$(GOTOOLCHAIN=$v go env GOVERSION 2>/dev/null || echo "$v")"
 		for s in $types_samples; do printf ' %s |' "${tcell[$v,$s]}"; done
@@ -263,11 +266,7 @@ if [ -n "$nodwarf_cases" ]; then
 	echo
 	echo "Without DWARF (cells of strip-SAMPLE: typed bytes without DWARF (with it)):"
 	echo
-	printf '| build |'
-	for c in $nodwarf_cases; do printf ' %s |' "$c"; done
-	printf '\n|---|'
-	for c in $nodwarf_cases; do printf -- '---|'; done
-	echo
+	md_header "" $nodwarf_cases
 	for v in $versions; do
 		printf '| %s |' "$v"
 		for c in $nodwarf_cases; do printf ' %s |' "${ndcell[$v,$c]}"; done
