@@ -1077,6 +1077,8 @@ gboolean hw_dwarf_locals_at(hw_dwarf *d, guint64 pc, GArray *out, GError **err)
 			g_set_error(err, HW_DEBUGINFO_ERROR, HW_DEBUGINFO_ERROR_CORRUPT,
 				    "%s: cannot read DWARF again for local variables: %s", hw_elf_path(d->elf),
 				    derr ? dwarf_errmsg(derr) : "no DWARF");
+			if (derr)
+				dwarf_dealloc_error(NULL, derr);
 			return FALSE;
 		}
 		d->locals_dbg = dbg;

@@ -38,10 +38,17 @@ static hw_dwarf_type *new_type(gr_rtypes *r, hw_dwarf_kind kind, uint64_t size, 
 	return t;
 }
 
+/* The largest abi.StructField read (three words today). */
+#define FIELD_MAX 64
+
 gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types, uint64_t bias,
                          uint64_t types_base, uint64_t types_end)
 {
-	if (!L->has_rtypes)
+	/* A StructField is read into a 64-byte buffer (fill_struct): its layout, from the
+	 * target's DWARF or the table, must fit it, or no type is built from descriptors. */
+	const gr_abi_layout *a = &L->abi;
+	if (!L->has_rtypes || a->field_size < 8 || a->field_size > FIELD_MAX || a->off_field_offset > a->field_size - 8 ||
+	    a->off_field_typ > a->field_size - 8 || L->field_name > a->field_size - 8)
 		return NULL;
 	gr_rtypes *r = g_new0(gr_rtypes, 1);
 	*r = (gr_rtypes){ mem, L, types, bias, types_base, types_end,
@@ -117,12 +124,12 @@ static void fill_struct(gr_rtypes *r, hw_dwarf_type *t, uint64_t taddr)
 	uint64_t fields, n;
 	if (!gr_mem_u64(r->mem, taddr + L->abi.off_struct_fields, &fields, "StructType.Fields", NULL) ||
 	    !gr_mem_u64(r->mem, taddr + L->abi.off_struct_fields + 8, &n, "StructType.Fields", NULL) ||
-	    n > MAX_FIELDS || L->abi.field_size > 64)
+	    n > MAX_FIELDS || n > t->size + 1)   /* as heapbits.c: more fields than bytes is corrupt */
 		return;
 	hw_dwarf_member *m = g_new0(hw_dwarf_member, n ? n : 1);
 	size_t kept = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		guint8 f[64];
+		guint8 f[FIELD_MAX];
 		if (!gr_mem_read(r->mem, fields + i * L->abi.field_size, f, L->abi.field_size, "StructField", NULL))
 			break;
 		uint64_t off = gr_le64(f + L->abi.off_field_offset);
