@@ -164,14 +164,10 @@ static gboolean print_rows(const hw_v8_snapshot *s, const hw_v8_retention *rt, c
 		p += type_len[type];
 		*p++ = '\t';
 		o.len = (size_t)(p - o.data);
-		if ((escaped[name_idx >> 3] >> (name_idx & 7)) & 1) {
+		if ((escaped[name_idx >> 3] >> (name_idx & 7)) & 1)
 			put_name(&o, name, len);
-		} else if (len <= OUT_BYTES - ROW_BYTES - o.len) {
-			memcpy(o.data + o.len, name, len);
-			o.len += len;
-		} else {
+		else
 			put_bytes(&o, name, len);
-		}
 		p = out_room(&o, ROW_BYTES);
 		*p++ = '\t';
 		p = fmt_u64(p, rt->self[v], '\t');
