@@ -249,15 +249,17 @@ static void set_seize_error(GError **err, pid_t pid, int e)
 		 * EPERM too: a target killed while we capture it (an OOM kill) is no permission
 		 * problem, and advice about root would send the user the wrong way. */
 		g_autofree char *state = read_status_field(pid, "State");
-		if (!state || state[0] == 'Z' || state[0] == 'X') {
+		gboolean gone = !state && kill(pid, 0) < 0 && errno == ESRCH;   /* not hidepid=1 */
+		if (gone || (state && (state[0] == 'Z' || state[0] == 'X'))) {
 			g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_NO_PROCESS,
 				    "process %d exited (or was killed) before it could be stopped", (int)pid);
 			return;
 		}
 		g_autofree char *scope = NULL;
-		gboolean yama = geteuid() != 0 &&
-				g_file_get_contents("/proc/sys/kernel/yama/ptrace_scope", &scope, NULL, NULL) &&
-				strcmp(g_strstrip(scope), "0") != 0;
+		/* Scope 3 forbids attaching to root as well; 1 and 2 only to other users. */
+		gboolean yama = g_file_get_contents("/proc/sys/kernel/yama/ptrace_scope", &scope, NULL, NULL) &&
+				strcmp(g_strstrip(scope), "0") != 0 &&
+				(geteuid() != 0 || strcmp(scope, "3") == 0);
 		g_set_error(err, HW_TARGET_ERROR, HW_TARGET_ERROR_PERMISSION,
 			    "not allowed to ptrace process %d (EPERM): run heapwalk as root, or as "
 			    "the process's user with CAP_SYS_PTRACE%s%s%s", (int)pid,

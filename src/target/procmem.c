@@ -194,8 +194,8 @@ gboolean hw_procmem_read_ranges(hw_memsrc *m, const hw_procmem_range *ranges, gs
 			if (got < 0 && (errno == ENOSYS || errno == EPERM))
 				p->use_pread = TRUE;
 		}
-		/* Skip the ranges the batch delivered whole; the first one it did not (all of them,
-		 * when the call failed or is unavailable) is read again on its own, which names the
+		/* Skip the ranges the batch delivered whole; the rest of the first one it did not (all
+		 * of it, when the call failed or is unavailable) is read on its own, which names the
 		 * address that stopped it. */
 		guint64 done = got > 0 ? (guint64)got : 0;
 		for (; i < j && done >= ranges[i].len; i++) {
@@ -203,7 +203,7 @@ gboolean hw_procmem_read_ranges(hw_memsrc *m, const hw_procmem_range *ranges, gs
 			dst += ranges[i].len;
 		}
 		if (i < j) {
-			ok = procmem_read(m, ranges[i].addr, dst, ranges[i].len, err);
+			ok = procmem_read(m, ranges[i].addr + done, dst + done, ranges[i].len - done, err);
 			ncalls++;
 			dst += ranges[i].len;
 			i++;
