@@ -484,9 +484,9 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	rc |= hwd_writer_meta_str(w, "exe", opt->core ? hw_core_exe_path(t->core) :
 	                                    opt->image ? opt->exe : hw_process_exe_path(t->proc));
 	if (opt->core)
-		rc |= hwd_writer_meta_str(w, "core", opt->core);
+		rc |= hwd_writer_meta_str(w, "core.path", opt->core);
 	if (bid)
-		rc |= hwd_writer_meta_str(w, "build_id", bid);
+		rc |= hwd_writer_meta_str(w, "build.id", bid);
 	if (gobid)
 		rc |= hwd_writer_meta_str(w, "go.build_id", gobid);
 	if (rtver || gover)
