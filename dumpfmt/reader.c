@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hugeio.h"
 #include "hwd-internal.h"
 #include "inflate.h"
 #include "reader-internal.h"
@@ -898,7 +899,7 @@ int hwd__map_file(const char *path, const void **data, size_t *len, void **map, 
 			close(fd);
 			return hwd__fail(err, HWD_E_LIMIT, 0, 0, NULL, "%s is too large to map", path);
 		}
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		void *m = hwd__map_huge(fd, (size_t)st.st_size, MAP_PRIVATE);
 		if (m == MAP_FAILED) {
 			int e = errno;
 			close(fd);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "hugeio.h"
 #include "hwd-internal.h"
 #include "intern.h"
 
@@ -43,7 +44,7 @@ struct hwd_writer {
 	uint8_t *zbuf;            /* compressed payload of the chunk being written */
 	size_t zcap;
 
-	uint64_t off;             /* bytes written so far */
+	hwd__blockout out;        /* the file's bytes, written in aligned 2 MiB blocks (hugeio.h) */
 	uint64_t chunks;          /* chunks written so far */
 	struct wbuf buf[HWD_CHUNK_KIND__NEXT];
 	uint64_t total[HWD_CHUNK_KIND__NEXT]; /* records added per kind (buffered or written) */
@@ -80,14 +81,14 @@ static const uint32_t deps[HWD_CHUNK_KIND__NEXT] = {
 };
 
 /* Records a usage error: the call is refused, the writer stays usable. */
-#define USAGE(w, ...) hwd__fail(&(w)->last, HWD_E_USAGE, 0, (w)->off, NULL, __VA_ARGS__)
+#define USAGE(w, ...) hwd__fail(&(w)->last, HWD_E_USAGE, 0, (w)->out.off, NULL, __VA_ARGS__)
 
 /* Records a failure that makes the file unusable; every later call returns the same code. */
 static int fail(hwd_writer *w, int code, int sys_errno, const char *fmt, const char *what)
 {
 	if (!w->failed) {
 		w->failed = code;
-		hwd__fail(&w->failure, code, sys_errno, w->off, NULL, fmt, what,
+		hwd__fail(&w->failure, code, sys_errno, w->out.off, NULL, fmt, what,
 			  sys_errno ? strerror(sys_errno) : "");
 	}
 	w->last = w->failure;
@@ -101,22 +102,29 @@ static int fail_io(hwd_writer *w, int e, const char *what)
 	return fail(w, HWD_E_IO, e, "%s failed: %s", what);
 }
 
+/* A failed hwd__blockout call: the error names the offset where the failed write began. */
+static int write_failed(hwd_writer *w, int e)
+{
+	if (e == ENOMEM)
+		return fail(w, HWD_E_NOMEM, 0, "allocating the output buffer failed%s", "");
+	uint64_t off = w->out.off;
+	w->out.off = w->out.flushed;
+	int rc = fail_io(w, e, w->to_stdout ? "writing the snapshot to standard output" : "writing the snapshot");
+	w->out.off = off;
+	return rc;
+}
+
 static int write_all(hwd_writer *w, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t k = write(w->fd, b, n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail_io(w, errno, w->to_stdout ? "writing the snapshot to standard output"
-							      : "writing the snapshot");
-		}
-		b += k;
-		n -= (size_t)k;
-		w->off += (uint64_t)k;
-	}
-	return 0;
+	int e = hwd__blockout_write(&w->out, p, n);
+	return e ? write_failed(w, e) : 0;
+}
+
+/* Writes what is buffered: the file's end, or its header at open. */
+static int flush_out(hwd_writer *w)
+{
+	int e = hwd__blockout_flush(&w->out);
+	return e ? write_failed(w, e) : 0;
 }
 
 /* Compresses head + body into w->zbuf as a compression header and one zstd frame that
@@ -236,7 +244,7 @@ static uint8_t *reserve(hwd_writer *w, uint32_t kind, size_t need)
 		return NULL;
 	}
 	if (need > HWD_CHUNK_MAX - 16) {
-		hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL,
+		hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL,
 			  "a %zu-byte record does not fit in a chunk (at most %llu bytes)", need,
 			  (unsigned long long)HWD_CHUNK_MAX);
 		return NULL;
@@ -272,6 +280,7 @@ static void writer_free(hwd_writer *w)
 		free(w->buf[k].data);
 	ZSTD_freeCCtx(w->zc);
 	free(w->zbuf);
+	hwd__blockout_free(&w->out);
 	hwd__strtab_free(&w->strings);
 	hwd__typetab_free(&w->types);
 	free(w->path);
@@ -383,13 +392,15 @@ int hwd_writer_open(const char *path, const hwd_writer_options *opt, hwd_writer 
 		}
 	}
 
+	w->out.fd = w->fd;
 	hwd_put_le16(h + 8, HWD_VERSION_MAJOR);
 	hwd_put_le16(h + 10, w->zc ? 1 : 0); /* the lowest minor with the features used */
 	hwd_put_le32(h + 12, HWD_HEADER_SIZE);
 	hwd_put_le32(h + 16, o.pointer_size);
 	hwd_put_le32(h + 20, (w->with_contents ? HWD_FLAG_CONTENTS : 0) | (w->zc ? HWD_FLAG_COMPRESSED : 0));
 	hwd_put_le64(h + 24, 0);
-	if (write_all(w, h, sizeof h) ||
+	/* The header is written at once, so that an output that cannot be written fails here. */
+	if (write_all(w, h, sizeof h) || flush_out(w) ||
 	    (o.producer && hwd_writer_meta_str(w, "producer", o.producer))) {
 		if (err)
 			*err = w->last;
@@ -417,7 +428,7 @@ uint32_t hwd_writer_string(hwd_writer *w, const char *s, size_t len)
 		return 0;
 	}
 	if (len > HWD_CHUNK_MAX - 32) { /* refused before interning, so that ids stay in step */
-		hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "a %zu-byte string is over the chunk limit", len);
+		hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "a %zu-byte string is over the chunk limit", len);
 		return 0;
 	}
 	if (!s)
@@ -524,7 +535,7 @@ int hwd_writer_object(hwd_writer *w, const hwd_object *o)
 	uint64_t n = w->total[HWD_CHUNK_OBJECTS];
 	uint8_t *p;
 	if (n >= HWD_MAX_OBJECTS)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "more than %u objects",
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "more than %u objects",
 				 HWD_MAX_OBJECTS);
 	if (n && o->addr <= w->last_addr)
 		return USAGE(w, "object %llu at 0x%llx is not above the previous object at 0x%llx",
@@ -617,7 +628,7 @@ int hwd_writer_goroutine(hwd_writer *w, const hwd_goroutine *g)
 		return USAGE(w, "goroutine %llu has frames %u+%u", (unsigned long long)g->id,
 			     g->first_frame, g->nframes);
 	if (w->total[HWD_CHUNK_GOROUTINES] >= HWD_NONE)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many goroutines");
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "too many goroutines");
 	if (!(p = reserve(w, HWD_CHUNK_GOROUTINES, sizeof(hwd_goroutine_disk))))
 		return w->last.code;
 	hwd_put_le64(p, g->id);
@@ -643,7 +654,7 @@ int hwd_writer_frame(hwd_writer *w, const hwd_frame *f)
 	CHECK_STRING(w, f->func, "a frame function");
 	CHECK_STRING(w, f->file, "a frame file");
 	if (w->total[HWD_CHUNK_FRAMES] >= HWD_NONE)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many frames");
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "too many frames");
 	if (!(p = reserve(w, HWD_CHUNK_FRAMES, sizeof(hwd_frame_disk))))
 		return w->last.code;
 	hwd_put_le64(p, f->pc);
@@ -661,7 +672,7 @@ int hwd_writer_thread(hwd_writer *w, const hwd_thread *t)
 	uint8_t *p;
 	CHECK_STRING(w, t->name, "a thread name");
 	if (w->total[HWD_CHUNK_THREADS] >= HWD_NONE)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many threads");
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "too many threads");
 	if (!(p = reserve(w, HWD_CHUNK_THREADS, sizeof(hwd_thread_disk))))
 		return w->last.code;
 	hwd_put_le64(p, t->goroutine_id);
@@ -681,7 +692,7 @@ int hwd_writer_contents(hwd_writer *w, uint32_t object, const void *data, uint64
 		return USAGE(w, "contents name object %u, but only %llu objects exist", object,
 			     (unsigned long long)w->total[HWD_CHUNK_OBJECTS]);
 	if (len > HWD_CHUNK_MAX - 32)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL,
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL,
 				 "contents of object %u are %llu bytes, over the chunk limit", object,
 				 (unsigned long long)len);
 	if (!(p = reserve(w, HWD_CHUNK_CONTENTS, (size_t)(16 + len + hwd__pad8(len)))))
@@ -699,7 +710,7 @@ int hwd_writer_alloc_frame(hwd_writer *w, const hwd_alloc_frame *f)
 	CHECK_STRING(w, f->func, "an allocation frame function");
 	CHECK_STRING(w, f->file, "an allocation frame file");
 	if (w->total[HWD_CHUNK_ALLOC_FRAMES] >= HWD_NONE)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many allocation frames");
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "too many allocation frames");
 	if (!(p = reserve(w, HWD_CHUNK_ALLOC_FRAMES, sizeof(hwd_alloc_frame_disk))))
 		return w->last.code;
 	hwd_put_le64(p, f->pc);
@@ -718,7 +729,7 @@ int hwd_writer_alloc_stack(hwd_writer *w, const hwd_alloc_stack *s)
 			     "(and a stack has at most %u)", s->first_frame, s->nframes,
 			     (unsigned long long)w->total[HWD_CHUNK_ALLOC_FRAMES], HWD_ALLOC_MAX_FRAMES);
 	if (w->total[HWD_CHUNK_ALLOC_STACKS] >= HWD_NONE)
-		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->off, NULL, "too many allocation stacks");
+		return hwd__fail(&w->last, HWD_E_LIMIT, 0, w->out.off, NULL, "too many allocation stacks");
 	if (!(p = reserve(w, HWD_CHUNK_ALLOC_STACKS, sizeof(hwd_alloc_stack_disk))))
 		return w->last.code;
 	hwd_put_le64(p, s->size);
@@ -801,7 +812,7 @@ int hwd_writer_finish(hwd_writer *w, hwd_error *err)
 		return hwd__fail(err, HWD_E_USAGE, 0, 0, NULL, "hwd_writer_finish(NULL)");
 	if (w->need_goroutines > w->total[HWD_CHUNK_GOROUTINES] ||
 	    w->need_frames > w->total[HWD_CHUNK_FRAMES]) {
-		rc = hwd__fail(err, HWD_E_USAGE, 0, w->off, NULL,
+		rc = hwd__fail(err, HWD_E_USAGE, 0, w->out.off, NULL,
 			       "records name goroutine index %llu and frame index %llu, but only %llu "
 			       "goroutines and %llu frames were added",
 			       (unsigned long long)w->need_goroutines - 1,
@@ -811,7 +822,7 @@ int hwd_writer_finish(hwd_writer *w, hwd_error *err)
 		discard(w);
 		return rc;
 	}
-	if ((rc = write_end(w)))
+	if ((rc = write_end(w)) || (rc = flush_out(w)))
 		goto failed;
 	if (w->to_stdout || w->special) {
 		/* A pipe cannot be synced; a regular file redirected from the shell can. */

@@ -233,7 +233,8 @@ static void test_write_failure_cleans_up(void **state)
 		setrlimit(RLIMIT_FSIZE, &rl);
 		hwd_writer *w = open_in(dir, "big.hwd", 0);
 		int rc = 0;
-		for (uint32_t i = 0; i < 10000 && !rc; i++) {
+		/* Output is written in 2 MiB blocks: enough objects to fill a few. */
+		for (uint32_t i = 0; i < 400000 && !rc; i++) {
 			hwd_object o = { 0x1000 + 16 * i, 16, 0, 0 };
 			rc = hwd_writer_object(w, &o);
 		}
