@@ -17,7 +17,7 @@
  *     path; here targets are fetched ahead.)
  *  2. One more pass over the marked edges fills those back/cross edges into buckets by
  *     target ("rev"); on a random graph each pass is a stream of cache misses, so there are
- *     as few as possible: one, unless the buckets exceed their cap (about 2 bytes per
+ *     as few as possible: one, unless the buckets exceed their cap (about 3 bytes per
  *     object), then one per window of buckets (see semidominators()), each reading only the
  *     edges still pending (the bitmap makes the fills about twice as fast as re-reading
  *     every edge, for 1 bit per edge, 0.4 bytes per object on a heap). From here to the end
@@ -442,16 +442,21 @@ static void nca(uint32_t m, uint32_t *parent, const uint32_t *semi, hw_progress_
 	}
 }
 
-/* Back/cross edges bucketed at once: 2 bytes per object (plus a floor, so that small graphs
- * never need a second window). */
-static uint64_t default_bucket_cap(uint32_t n)
+/* Back/cross edges bucketed at once: what is left of 3 bytes per object once the back/cross
+ * bitmap (1 bit per edge) is counted, and never under 1 byte per object (plus a floor, so
+ * that small graphs never need a second window). A heap with 3 edges per object has 1.3
+ * back/cross edges per object (5.2 bytes of buckets): two windows of 2.6 bytes, peak 23 bytes
+ * per object. Each window costs a pass over the pending marked edges (0.1 s on 10M objects). */
+static uint64_t default_bucket_cap(uint32_t n, uint64_t n_edges)
 {
-	return (uint64_t)n / 2 + 65536;
+	uint64_t budget = 3 * (uint64_t)n, bitmap = n_edges / 8;
+	uint64_t bytes = budget > bitmap + n ? budget - bitmap : n;
+	return bytes / sizeof(uint32_t) + 65536;
 }
 
 hw_domtree *hw_domtree_compute(const hw_graph *g, hw_progress_fn progress, void *user, GError **error)
 {
-	return hw_domtree_compute_windowed(g, default_bucket_cap(g->n), progress, user, error);
+	return hw_domtree_compute_windowed(g, default_bucket_cap(g->n, g->n_edges), progress, user, error);
 }
 
 hw_domtree *hw_domtree_compute_windowed(const hw_graph *cg, uint64_t bucket_cap, hw_progress_fn progress,

@@ -12,10 +12,11 @@
  *
  * Memory: while computing, the peak is about 20 bytes per object (the graph's first-edge index,
  * which the computation borrows, included) plus 4 bytes per back or cross edge of the search
- * (the predecessor buckets SEMI-NCA needs), the buckets capped at about 2 bytes per object:
- * graphs with more such edges take one more sequential pass over the edges per window, so the
- * peak never exceeds about 22 bytes per object, plus one bit per edge (which edges are back
- * or cross edges). The result keeps 12 bytes per object (idom,
+ * (the predecessor buckets SEMI-NCA needs) and one bit per edge (which edges are back or cross
+ * edges), the two together capped at about 3 bytes per object: graphs with more such edges
+ * take one more sequential pass over the marked edges per window, so the peak stays at about
+ * 23 bytes per object (unless the bitmap alone is over 2 bytes per object: 16 edges per
+ * object; the buckets then keep 1 byte per object). The result keeps 12 bytes per object (idom,
  * retained). The children index is built on first use (8 bytes per object). The domtree
  * borrows the graph, which must outlive it. hw_domtree_compute() takes the graph's first-edge
  * index over while it runs and rebuilds it before returning (graph.h): nothing may use the
