@@ -19,6 +19,7 @@
 
 #include "inflate.h"
 #include "hugeio.h"
+#include "inflate-ahead.h"
 #include "reader-internal.h"
 
 #define BOUNCE_BYTES (1u << 20)
@@ -32,6 +33,7 @@ struct inflater {
 	const char *dir;       /* of the temporary file, for messages */
 	ZSTD_DCtx *dctx;
 	uint8_t *bounce;
+	hwd__ahead *ahead;     /* payloads inflated ahead on a second thread (NULL: none) */
 };
 
 static int write_out(struct inflater *in, const void *p, size_t n, hwd_error *err)
@@ -106,6 +108,17 @@ static struct hwd__chunk_map *add_chunk(struct inflater *in, uint64_t off, uint3
 	return c;
 }
 
+/* The image's header of an inflated chunk: its kind, CRC 0 (the walk checked it on the stored
+ * bytes and does not check image CRCs), its inflated length. */
+static int put_header(struct inflater *in, uint32_t word, uint64_t raw, hwd_error *err)
+{
+	uint8_t h[HWD_CHUNK_HEADER_SIZE];
+	hwd_put_le32(h, word & HWD_CHUNK_KIND_MASK);
+	hwd_put_le32(h + 4, 0);
+	hwd_put_le64(h + 8, raw);
+	return write_out(in, h, sizeof h, err);
+}
+
 /* Checks the compression header of the chunk at `off` and streams its frame into the image
  * as a plain chunk. Returns 0; HWD_E_CORRUPT with *here (the chunk stays out of the image);
  * or a fatal code in *err. */
@@ -142,13 +155,9 @@ static int inflate_chunk(struct inflater *in, uint64_t off, uint32_t word, uint6
 				   "%llu inflated bytes, but its zstd frame declares %llu", name, at,
 				   (unsigned long long)raw, fsize);
 
-	uint8_t h[HWD_CHUNK_HEADER_SIZE];
 	int rc;
-	hwd_put_le32(h, word & HWD_CHUNK_KIND_MASK);
-	hwd_put_le32(h + 4, 0); /* checked on the stored bytes; the walk does not check image CRCs */
-	hwd_put_le64(h + 8, raw);
 	uint64_t start = in->out.off, made = 0;
-	if ((rc = write_out(in, h, sizeof h, err)))
+	if ((rc = put_header(in, word, raw, err)))
 		return rc;
 	ZSTD_DCtx_reset(in->dctx, ZSTD_reset_session_only);
 	ZSTD_inBuffer src = { frame, flen, 0 };
@@ -225,7 +234,13 @@ static int walk(struct inflater *in, uint32_t header_size, int check, hwd_error 
 		}
 		rc = hwd__chunk_crc(in->d, off, word, plen, &here);
 		if (!rc && !img->stop) {
-			if (word & HWD_CHUNK_COMPRESSED) {
+			size_t alen;
+			const uint8_t *ahead = word & HWD_CHUNK_COMPRESSED ? hwd__ahead_take(in->ahead, off, &alen) : NULL;
+			if (ahead) { /* sound, and inflated already: as inflate_chunk() would write it */
+				if ((rc = put_header(in, word, alen, err)) || (rc = write_out(in, ahead, alen, err)) ||
+				    (rc = pad_out(in, alen, err)))
+					return rc;
+			} else if (word & HWD_CHUNK_COMPRESSED) {
 				rc = inflate_chunk(in, off, word, plen, &here, err);
 				if (rc && rc != HWD_E_CORRUPT)
 					return rc;
@@ -254,7 +269,7 @@ static int walk(struct inflater *in, uint32_t header_size, int check, hwd_error 
 int hwd__inflate(const uint8_t *stored, uint64_t len, uint32_t header_size, int check, hwd__image *img,
 		 hwd_error *err)
 {
-	struct inflater in = { stored, len, img, -1, { -1, 0, 0, NULL }, NULL, NULL, NULL };
+	struct inflater in = { stored, len, img, -1, { -1, 0, 0, NULL }, NULL, NULL, NULL, NULL };
 	int rc;
 	memset(img, 0, sizeof *img);
 	img->stored_len = len;
@@ -264,7 +279,12 @@ int hwd__inflate(const uint8_t *stored, uint64_t len, uint32_t header_size, int 
 		rc = hwd__fail(err, HWD_E_NOMEM, ENOMEM, 0, NULL, "out of memory for the zstd decoder");
 		goto out;
 	}
-	if ((rc = open_tmp(&in, err)) || (rc = walk(&in, header_size, check, err)))
+	if ((rc = open_tmp(&in, err)))
+		goto out;
+	in.ahead = hwd__ahead_start(stored, len, header_size);
+	rc = walk(&in, header_size, check, err);
+	hwd__ahead_stop(in.ahead);
+	if (rc)
 		goto out;
 	int e = hwd__blockout_flush(&in.out);
 	if (e) {

@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 #include "hwd-format.h"
+#include "inflate-ahead.h"
 
 /* ---- files ------------------------------------------------------------------------------ */
 
@@ -431,6 +432,51 @@ static void test_bombs(void **state)
 
 /* A file written by the 1.0 writer (committed; tests/fuzz/gen-reader-seeds.c wrote it) reads
  * as it was written. */
+/* The helper that inflates ahead (inflate-ahead.c) hands out exactly the plain payload of
+ * every sound compressed chunk, in order, also when the walk skips some, and nothing for a
+ * chunk whose frame does not inflate (the walk then inflates it itself and reports it). */
+static void test_inflate_ahead(void **state)
+{
+	(void)state;
+	size_t plen, zlen;
+	uint8_t *plain = written(300, 1024, 0, &plen), *z = pack(plain, plen, &zlen);
+	size_t nchunks = 0;
+	while (chunk_off(z, nchunks) < zlen)
+		nchunks++;
+	assert_true(nchunks >= 6);
+	for (int skip = 0; skip < 2; skip++) {
+		hwd__ahead *a = hwd__ahead_start(z, zlen, 32);
+		assert_non_null(a);
+		for (size_t k = 0; k < nchunks; k++) {
+			size_t c = chunk_off(z, k), len = 0;
+			if (!(le(z + c, 4) >> 31) || (skip && k % 2))
+				continue;
+			const uint8_t *got = hwd__ahead_take(a, c, &len);
+			size_t pc = chunk_off(plain, k);
+			assert_non_null(got);
+			assert_int_equal(len, le(plain + pc + 8, 8));
+			assert_memory_equal(got, plain + pc + 16, len);
+		}
+		hwd__ahead_stop(a);
+	}
+	/* A scrambled frame (CRC made good again): nothing for it, the next chunk as usual. */
+	size_t c = chunk_off(z, 3), n = le(z + c + 8, 8);
+	for (uint64_t i = 16 + 8; i < n; i += 7)
+		z[c + 16 + i] ^= 0x5A;
+	recrc(z, c);
+	hwd__ahead *a = hwd__ahead_start(z, zlen, 32);
+	size_t len;
+	assert_null(hwd__ahead_take(a, c, &len));
+	size_t c4 = chunk_off(z, 4), p4 = chunk_off(plain, 4);
+	const uint8_t *got = hwd__ahead_take(a, c4, &len);
+	assert_non_null(got);
+	assert_memory_equal(got, plain + p4 + 16, len);
+	/* Stopping while the helper may still be waiting for room is fine. */
+	hwd__ahead_stop(a);
+	free(plain);
+	free(z);
+}
+
 static void test_version_1_0_file(void **state)
 {
 	(void)state;
@@ -483,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_record_fault_inside),
 		cmocka_unit_test(test_size_lies),
 		cmocka_unit_test(test_bombs),
+		cmocka_unit_test(test_inflate_ahead),
 		cmocka_unit_test(test_version_1_0_file),
 		cmocka_unit_test(test_writer_level_checked),
 	};
