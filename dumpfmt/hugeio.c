@@ -57,17 +57,6 @@ int hwd__blockout_flush(hwd__blockout *o)
 	return o->off > o->flushed ? write_raw(o, o->buf, (size_t)(o->off - o->flushed)) : 0;
 }
 
-int hwd__blockout_rewind(hwd__blockout *o, uint64_t to)
-{
-	if (to < o->flushed) {
-		if (ftruncate(o->fd, (off_t)to) < 0 || lseek(o->fd, (off_t)to, SEEK_SET) < 0)
-			return errno;
-		o->flushed = to;
-	}
-	o->off = to;
-	return 0;
-}
-
 void hwd__blockout_free(hwd__blockout *o)
 {
 	free(o->buf);

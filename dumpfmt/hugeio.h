@@ -5,10 +5,11 @@
  * TLB with 4 KiB pages. Linux maps a file with 2 MiB pages when the page cache holds it in
  * 2 MiB folios and the mapping is aligned like them. The page cache gets such folios when the
  * file is written in whole, aligned 2 MiB blocks (writes of 1 MiB or less give it none), or
- * read from disk into a mapping that asks for huge pages. So the writer and the inflater
- * write through an hwd__blockout, and the reader and the inflater map with hwd__map_huge().
- * Measured on a 10M-object random graph: the depth-first search over a file written in
- * 1 MiB writes took 5.2 s, over one mapped with 2 MiB pages 4.6 s (docs/performance.md).
+ * read from disk into a mapping that asks for huge pages. So the writer writes through an
+ * hwd__blockout and the reader maps with hwd__map_huge(). Measured on a 10M-object random
+ * graph: the depth-first search over a file written in 1 MiB writes took 5.2 s, over one
+ * mapped with 2 MiB pages 4.6 s (docs/performance.md). The inflater's temporary image does
+ * not use either (inflate.c says why).
  */
 #ifndef HWD_HUGEIO_H
 #define HWD_HUGEIO_H
@@ -32,9 +33,6 @@ typedef struct hwd__blockout {
 int hwd__blockout_write(hwd__blockout *o, const void *p, size_t n);
 /* Writes whatever is buffered (the end of the file, or a header that must fail early). */
 int hwd__blockout_flush(hwd__blockout *o);
-/* Takes back everything from offset `to` (<= off) on: buffered bytes are dropped, written
- * ones truncated away (ftruncate + lseek). */
-int hwd__blockout_rewind(hwd__blockout *o, uint64_t to);
 void hwd__blockout_free(hwd__blockout *o);
 
 /* mmap(NULL, len, PROT_READ, flags, fd, 0), at a 2 MiB-aligned address with MADV_HUGEPAGE

@@ -322,9 +322,13 @@ static inline uint32_t hwd_writer_cstring(hwd_writer *w, const char *s)
  * still served in place from file-backed pages, and the temporary space (about the
  * uncompressed size) is released at close. Offsets in errors and in hwd_damage are always
  * offsets in the file as stored; a problem inside a compressed payload is reported at its
- * chunk's offset, and the message also gives the position in the inflated payload.
+ * chunk's offset, and the message also gives the position in the inflated payload. While
+ * inflating, the open runs one helper thread that decompresses chunks ahead (joined before
+ * the open returns; link with -pthread, which the pkg-config file says).
  *
- * The reader maps the file and validates every chunk once at open (framing, CRC32C, counts,
+ * The reader maps the file (at a 2 MiB-aligned address, asking for huge pages: the writer
+ * writes in aligned 2 MiB blocks so that the page cache can give them) and validates every
+ * chunk once at open (framing, CRC32C, counts,
  * every index and id in range, objects sorted and disjoint, edges grouped by source).
  * After a successful open every accessor below is bounds-safe and O(1) or O(log chunks).
  *
