@@ -15,6 +15,9 @@ typedef struct hw_rec_run {
 	const void *records;    /* const hwd_object* or const hwd_edge* (same layout as on disk) */
 } hw_rec_run;
 
+/* Records per bucket of the run lookup tables (obj_run_of, edge_run_of). */
+#define HW_RUN_BUCKET_SHIFT 16
+
 struct hw_graph {
 	uint32_t n;
 	uint64_t n_edges;
@@ -22,6 +25,8 @@ struct hw_graph {
 	uint32_t n_obj_runs;
 	hw_rec_run *edge_runs;
 	uint32_t n_edge_runs;
+	/* By record index >> HW_RUN_BUCKET_SHIFT: the run holding the bucket's first record. */
+	uint32_t *obj_run_of, *edge_run_of;
 	uint32_t *first_edge;        /* n + 1 entries: out-edges of v are [first_edge[v], first_edge[v+1]) */
 	uint32_t *root_targets;      /* deduplicated, in order of first appearance */
 	uint64_t *root_target_rec;   /* first root record naming each target */
@@ -41,25 +46,22 @@ struct hw_graph {
 	uint32_t *in_edges;          /* edge indices grouped by target */
 };
 
-/* Index of the run holding record `i` (runs sorted by first; i must be in range). */
-static inline uint32_t hw_run_find(const hw_rec_run *runs, uint32_t n_runs, uint64_t i)
+/* Index of the run holding record `i` (i must be in range): from the run of i's bucket on,
+ * past the few runs that end inside the bucket. A lookup per edge scan of every search, so
+ * no binary search: a snapshot's edges come in a hundred runs or more (one per chunk). */
+static inline uint32_t hw_run_find(const hw_rec_run *runs, const uint32_t *run_of, uint64_t i)
 {
-	uint32_t lo = 0, hi = n_runs;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (runs[mid].first <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	uint32_t k = run_of[i >> HW_RUN_BUCKET_SHIFT];
+	while (runs[k].first + runs[k].count <= i)
+		k++;
+	return k;
 }
 
 /* Points *p at edge record e and returns how many records from e on are contiguous, capped
  * at end - e (e < end <= n_edges). */
 static inline uint64_t hw_graph_edge_span(const hw_graph *g, uint64_t e, uint64_t end, const hwd_edge **p)
 {
-	const hw_rec_run *r = &g->edge_runs[hw_run_find(g->edge_runs, g->n_edge_runs, e)];
+	const hw_rec_run *r = &g->edge_runs[hw_run_find(g->edge_runs, g->edge_run_of, e)];
 	uint64_t k = r->first + r->count - e;
 	*p = (const hwd_edge *)r->records + (e - r->first);
 	return k < end - e ? k : end - e;
@@ -67,7 +69,7 @@ static inline uint64_t hw_graph_edge_span(const hw_graph *g, uint64_t e, uint64_
 
 static inline const hwd_object *hw_graph_object_ptr(const hw_graph *g, uint32_t v)
 {
-	const hw_rec_run *r = &g->obj_runs[hw_run_find(g->obj_runs, g->n_obj_runs, v)];
+	const hw_rec_run *r = &g->obj_runs[hw_run_find(g->obj_runs, g->obj_run_of, v)];
 	return (const hwd_object *)r->records + (v - r->first);
 }
 

@@ -30,6 +30,20 @@ void hw_advise_random_access(void *p, gsize bytes)
 		madvise((void *)a, b - a, MADV_HUGEPAGE);
 }
 
+/* The bucket table of hw_run_find() for runs that tile [0, total) in order (checked before). */
+static uint32_t *run_table(const hw_rec_run *runs, uint32_t n_runs, uint64_t total)
+{
+	uint64_t buckets = (total >> HW_RUN_BUCKET_SHIFT) + 1;
+	uint32_t *run_of = g_new(uint32_t, buckets), k = 0;
+	for (uint64_t b = 0; b < buckets; b++) {
+		uint64_t i = b << HW_RUN_BUCKET_SHIFT;
+		while (k + 1 < n_runs && runs[k].first + runs[k].count <= i)
+			k++;
+		run_of[b] = k;
+	}
+	return run_of;
+}
+
 static hw_graph *graph_alloc(void)
 {
 	return g_new0(hw_graph, 1);
@@ -41,6 +55,8 @@ void hw_graph_free(hw_graph *g)
 		return;
 	g_free(g->obj_runs);
 	g_free(g->edge_runs);
+	g_free(g->obj_run_of);
+	g_free(g->edge_run_of);
 	g_free(g->first_edge);
 	g_free(g->root_targets);
 	g_free(g->root_target_rec);
@@ -218,6 +234,8 @@ hw_graph *hw_graph_load(const hwd_reader *reader, hw_progress_fn progress, void 
 		hw_graph_free(g);
 		return NULL;
 	}
+	g->obj_run_of = run_table(g->obj_runs, g->n_obj_runs, n_objects);
+	g->edge_run_of = run_table(g->edge_runs, g->n_edge_runs, n_edges);
 	if (progress)
 		progress("load", 0.0, user);
 	if (!build_first_edge(g, progress, user, error) || !build_root_targets(g, error)) {
@@ -280,6 +298,8 @@ hw_graph *hw_graph_new_owning(hw_graph_owned_arrays *a, GError **error)
 	g->edge_runs = g_new0(hw_rec_run, 1);
 	g->edge_runs[0] = (hw_rec_run){ 0, g->n_edges, g->own_edges };
 	g->n_edge_runs = 1;
+	g->obj_run_of = run_table(g->obj_runs, 1, g->n);
+	g->edge_run_of = run_table(g->edge_runs, 1, g->n_edges);
 	for (uint32_t i = 0; i < g->n; i++) {
 		if (g->own_objects[i].type > g->n_types) {
 			g_set_error(error, HW_ERROR, HW_ERROR_INVALID, "object %u has type %u beyond the %u types",
