@@ -5,7 +5,8 @@
  * children are the targets of the GC roots, deduplicated. Object and edge records are not
  * copied: the graph keeps pointers to the snapshot's little-endian records (the reader's
  * mapping) and adds one array of its own, the first-edge index of every object (4 bytes per
- * object), so out-edges are a contiguous range of edge indices [first, end).
+ * object), so out-edges are a contiguous range of edge indices [first, end), plus tables of
+ * which record run holds every 65536th object and edge (a few KB).
  *
  * Edge kinds: strong, internal and conservative edges keep their target alive; weak edges
  * never count for reachability or dominators (they are kept for display); finalizer edges keep
