@@ -88,7 +88,8 @@ void hw_graph_restore_first_edge(hw_graph *g, uint32_t *mem);
 void hw_advise_random_access(void *p, gsize bytes);
 
 /* Bitmaps of one bit per object (n / 64 + 1 words), the searches' reached sets: 1.25 MB for
- * 10M objects, small enough to stay in the cache where a per-object array would miss. */
+ * 10M objects, small enough to stay in the cache where a per-object array would miss; also
+ * the dominators' set of back/cross edges (one bit per edge). */
 static inline gboolean hw_bit_test(const uint64_t *bits, uint32_t i)
 {
 	return (bits[i >> 6] >> (i & 63)) & 1;
