@@ -128,10 +128,12 @@ static void boost_priority(hw_process *p)
 	}
 }
 
+/* The reset-on-fork flag the boost set stays: clearing it needs CAP_SYS_NICE, which a thread
+ * allowed real-time only by RLIMIT_RTPRIO lacks, and asking would leave it SCHED_FIFO. */
 static void restore_priority(hw_process *p)
 {
 	if (p->boosted_tid)
-		(void)sched_setscheduler(p->boosted_tid, p->saved_policy, &p->saved_param);
+		(void)sched_setscheduler(p->boosted_tid, p->saved_policy | SCHED_RESET_ON_FORK, &p->saved_param);
 	p->boosted_tid = 0;
 }
 
