@@ -806,9 +806,13 @@ const hw_dwarf_capture *hw_dwarf_closure_captures(hw_dwarf *d, guint64 lowpc, gs
 /* ---- local variables (hw_dwarf_locals_at) ---------------------------------------------- */
 
 /* Bounds against hostile DWARF: a function's variables, a variable's location ranges, the
- * operations of one expression, the pieces of a value, the nesting of scopes. */
+ * operations of one expression, the pieces of a value, the nesting of scopes, and the ranges
+ * and pieces of a whole function (many variables can share one long location list: without
+ * this, variables x ranges x pieces would allow gigabytes for one function). */
 #define MAX_LOCALS_PER_FUNC 4096u
 #define MAX_RANGES_PER_LOCAL 1024u
+#define MAX_RANGES_PER_FUNC 65536u
+#define MAX_PIECES_PER_FUNC 65536u
 #define MAX_EXPR_OPS 256u
 #define MAX_PIECES 64u
 #define MAX_SCOPE_DEPTH 32
@@ -1018,7 +1022,8 @@ static void visit_local(walker *w, Dwarf_Die die, void *data)
 		return;
 	v.type = at_offset(w->d, type_off);
 	guint mark_ranges = lw->fl->ranges->len, mark_pieces = lw->fl->pieces->len;
-	if (!decode_location(lw, die, &v.first_range, &v.n_ranges)) {
+	if (!decode_location(lw, die, &v.first_range, &v.n_ranges) || lw->fl->ranges->len > MAX_RANGES_PER_FUNC ||
+	    lw->fl->pieces->len > MAX_PIECES_PER_FUNC) {
 		g_array_set_size(lw->fl->ranges, mark_ranges);
 		g_array_set_size(lw->fl->pieces, mark_pieces);
 		return;
