@@ -169,29 +169,33 @@ typedef struct stack_ctx {
 	GArray *vars;          /* gr_stack_piece: the current frame's variables (stackvars.h) */
 } stack_ctx;
 
-static gboolean stack_word(stack_ctx *c, uint64_t addr, bool conservative, uint32_t name, GError **error)
+/* The word at addr, if it lies in the stack and can be read. */
+static gboolean stack_value(stack_ctx *c, uint64_t addr, uint64_t *v)
 {
-	uint64_t v;
-	if (addr < c->lo || addr + 8 > c->hi || !c->w->mem->read(c->w->mem->ctx, addr, &v, 8))
-		return TRUE;
-	return gr_walk_root(c->w, HWD_ROOT_STACK, conservative ? HWD_ROOT_CONSERVATIVE : 0, name, addr, v,
-	                    c->gi, c->frame, error);
+	return addr >= c->lo && addr + 8 <= c->hi && c->w->mem->read(c->w->mem->ctx, addr, v, 8);
 }
 
 static gboolean scan_conservative(stack_ctx *c, uint64_t from, uint64_t to, GError **error)
 {
+	uint64_t v;
 	for (uint64_t a = from & ~7ull; a < to; a += 8)
-		if (!stack_word(c, a, true, c->name, error))
+		if (stack_value(c, a, &v) &&
+		    !gr_walk_root(c->w, HWD_ROOT_STACK, HWD_ROOT_CONSERVATIVE, c->name, a, v, c->gi, c->frame, error))
 			return FALSE;
 	return TRUE;
 }
 
-/* A live slot of an exact frame: named after the variable holding it, if DWARF says. */
+/* A live slot of an exact frame: named after the variable holding it, if DWARF says. Named
+ * only when it holds a heap pointer, since a name is a string written into the snapshot (nil
+ * and non-heap slots make no root). */
 static gboolean exact_slot(void *ctx, uint64_t addr, GError **error)
 {
 	stack_ctx *c = ctx;
+	uint64_t v;
+	if (!stack_value(c, addr, &v) || gr_objects_find(&c->w->objects, &c->w->pause->spans, v) == GR_NO_OBJECT)
+		return TRUE;
 	uint32_t name = gr_stackvars_name(c->w, c->vars, addr);
-	return stack_word(c, addr, false, name ? name : c->name, error);
+	return gr_walk_root(c->w, HWD_ROOT_STACK, 0, name ? name : c->name, addr, v, c->gi, c->frame, error);
 }
 
 typedef gboolean (*slot_fn)(void *ctx, uint64_t addr, GError **error);
