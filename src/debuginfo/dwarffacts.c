@@ -53,8 +53,6 @@ void hw_dwarf_fact_note(hw_dwarf *d, hw_dwarf_fact_kind what, const char *name, 
 	hw_dwarf_fact f = { what, g_string_chunk_insert_const(d->strings, name),
 	                    path ? g_string_chunk_insert_const(d->strings, path) : NULL, value,
 	                    shape_of(type) };
-	if (what == HW_DWARF_FACT_CONSTANT)
-		f.shape = (hw_dwarf_shape){ HW_DWARF_KIND_OTHER, HW_DWARF_SIZE_UNKNOWN, 0, 0 };
 	g_array_append_val(d->recorded, f);
 }
 

@@ -280,12 +280,6 @@ GBytes *hw_elf_section_data(hw_elf *e, const char *name, GError **err)
 	return bytes;
 }
 
-static int object_cmp(gconstpointer a, gconstpointer b)
-{
-	guint64 x = ((const hw_elf_object *)a)->value, y = ((const hw_elf_object *)b)->value;
-	return x < y ? -1 : x > y;
-}
-
 static void load_symbols(hw_elf *e)
 {
 	e->symbols = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -318,7 +312,6 @@ static void load_symbols(hw_elf *e)
 			g_array_append_val(e->objects, o);
 		}
 	}
-	g_array_sort(e->objects, object_cmp);
 }
 
 gboolean hw_elf_symbol(hw_elf *e, const char *name, guint64 *value, guint64 *size)

@@ -72,7 +72,7 @@ typedef struct {
 	guint64 size;       /* bytes */
 } hw_elf_object;
 
-/* Every .symtab data object, sorted by address (none without .symtab). Owned by e. */
+/* Every .symtab data object, in symbol table order (none without .symtab). Owned by e. */
 const hw_elf_object *hw_elf_objects(hw_elf *e, gsize *n);
 
 /* NT_GNU_BUILD_ID as lower-case hex, or NULL if the file has none. Go's own build id
