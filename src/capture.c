@@ -556,7 +556,7 @@ static gboolean walk_and_write(target *t, const hw_capture_options *opt, hw_capt
 		goto out;
 	wk.types = gr_types_new(&mem, &t->L.abi, md.types, md.etypes);
 	/* Without DWARF, the type descriptors stand in for DWARF's types (rtypes.h). */
-	if (t->table && (rtypes = gr_rtypes_new(&mem, &t->L, wk.types, t->bias, md.types, md.etypes)))
+	if (t->table && (rtypes = gr_rtypes_new(&mem, &t->L, wk.types, t->bias)))
 		hw_dwarf_set_runtime_types(t->dwarf, gr_rtypes_lookup, rtypes);
 	hwd_writer_options wo = { .producer = "heapwalk (go dumper)", .pointer_size = 8,
 	                          .compress_level = opt->compress_level };

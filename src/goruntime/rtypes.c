@@ -41,8 +41,7 @@ static hw_dwarf_type *new_type(gr_rtypes *r, hw_dwarf_kind kind, uint64_t size, 
 /* The largest abi.StructField read (three words today). */
 #define FIELD_MAX 64
 
-gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types, uint64_t bias,
-                         uint64_t types_base, uint64_t types_end)
+gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types, uint64_t bias)
 {
 	/* A StructField is read into a 64-byte buffer (fill_struct): its layout, from the
 	 * target's DWARF or the table, must fit it, or no type is built from descriptors. */
@@ -50,6 +49,8 @@ gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types,
 	if (!L->has_rtypes || a->field_size < 8 || a->field_size > FIELD_MAX || a->off_field_offset > a->field_size - 8 ||
 	    a->off_field_typ > a->field_size - 8 || L->field_name > a->field_size - 8)
 		return NULL;
+	uint64_t types_base, types_end;
+	gr_types_bounds(types, &types_base, &types_end);
 	gr_rtypes *r = g_new0(gr_rtypes, 1);
 	*r = (gr_rtypes){ mem, L, types, bias, types_base, types_end,
 	                  g_hash_table_new(g_int64_hash, g_int64_equal), g_array_new(FALSE, FALSE, sizeof(uint64_t)),

@@ -32,10 +32,10 @@
 
 typedef struct gr_rtypes gr_rtypes;
 
-/* bias: the load bias (typeprop asks by link-time address); [types_base, types_end): the
- * module's descriptors. NULL when L lacks what the descriptors need (!L->has_rtypes). */
-gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types, uint64_t bias,
-                         uint64_t types_base, uint64_t types_end);
+/* bias: the load bias (typeprop asks by link-time address); the module's descriptors are
+ * those `types` was made for (gr_types_bounds). NULL when L lacks what the descriptors need
+ * (!L->has_rtypes). */
+gr_rtypes *gr_rtypes_new(const gr_mem *mem, const gr_layout *L, gr_types *types, uint64_t bias);
 void gr_rtypes_free(gr_rtypes *r);
 
 /* Makes r use prefer(ctx, target address) for a descriptor's type where it gives one, and

@@ -336,14 +336,20 @@ static void drain_stack(prop *p)
 	}
 }
 
-/* Reads len bytes at addr into p->buf; FALSE if the memory is not there. */
-static bool load(prop *p, uint64_t addr, uint64_t len)
+/* Makes p->buf hold len bytes (their contents are the caller's to fill). */
+static void reserve(prop *p, uint64_t len)
 {
 	if (len > p->cap) {
 		p->cap = MAX(len, p->cap * 2);
 		p->buf = g_realloc(p->buf, p->cap);
 	}
 	p->len = len;
+}
+
+/* Reads len bytes at addr into p->buf; FALSE if the memory is not there. */
+static bool load(prop *p, uint64_t addr, uint64_t len)
+{
+	reserve(p, len);
 	return gr_mem_read(p->w->mem, addr, p->buf, len, "typed value", NULL);
 }
 
@@ -416,12 +422,8 @@ static void stack_root(void *ctx, const guint8 *value, uint64_t len, const hw_dw
 	prop *p = ctx;
 	if (!has_ptrs(p->t, type))
 		return;
-	if (len > p->cap) {
-		p->cap = MAX(len, p->cap * 2);
-		p->buf = g_realloc(p->buf, p->cap);
-	}
+	reserve(p, len);
 	memcpy(p->buf, value, len);
-	p->len = len;
 	push(p, 0, type, GR_TSRC_DWARF);
 	drain_stack(p);
 	drain_work(p);
@@ -541,9 +543,7 @@ gboolean gr_typing_build(gr_walk *w, uint64_t types_base, gr_typing *t, GError *
 	t->owned = g_ptr_array_new_with_free_func(g_free);
 	t->has_ptrs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	t->walk = w;
-	uint64_t types_lo, types_hi;
-	gr_types_bounds(w->types, &types_lo, &types_hi);
-	t->rtypes = gr_rtypes_new(w->mem, w->L, w->types, w->bias, types_lo, types_hi);
+	t->rtypes = gr_rtypes_new(w->mem, w->L, w->types, w->bias);
 	if (t->rtypes)
 		gr_rtypes_prefer(t->rtypes, dwarf_own, t);
 	prop p = { w, t, g_array_new(FALSE, FALSE, sizeof(uint32_t)), g_array_new(FALSE, FALSE, sizeof(scan_item)),
