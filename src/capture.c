@@ -116,7 +116,7 @@ static void span_runs(const gr_spans *ss, GArray *runs)
  * executable) for everything else. */
 typedef struct heap_copy {
 	guint8 *arena;
-	size_t cap, used;
+	size_t cap;
 	size_t tail;               /* unused bytes past cap, unmapped after the pause */
 	GArray *runs;              /* hw_procmem_range, sorted by addr */
 	GArray *offs;              /* guint64: each run's offset in the arena */
@@ -158,8 +158,9 @@ static void heap_copy_clear(heap_copy *h)
 }
 
 /* Maps the staging arena for a heap like the one the running target has now (plus room for
- * growth until the stop). Best effort: on any failure the arena is mapped during the pause. */
-static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid)
+ * growth until the stop), reading through `cache` (the pause's block cache, emptied here).
+ * Best effort: on any failure the arena is mapped during the pause. */
+static void heap_copy_prepare(heap_copy *h, read_cache *cache, hw_elf *elf, hw_dwarf *dw, pid_t pid)
 {
 	hw_memsrc *m = hw_procmem_new(pid, NULL);
 	if (!m)
@@ -176,9 +177,9 @@ static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid
 			found = hw_elf_load_bias(elf, reg[i].start, reg[i].file_offset, &bias, NULL);
 	gr_layout L;
 	gr_spans ss;
-	read_cache cache = { .src = m };
-	cache.data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK);
-	gr_mem mem = { cached_read, &cache };
+	cache->src = m;
+	memset(cache->tag, 0, sizeof cache->tag);
+	gr_mem mem = { cached_read, cache };
 	if (found && gr_layout_load(dw, bias, &L, NULL) && gr_spans_read(&mem, &L, &ss, NULL)) {
 		GArray *runs = g_array_new(FALSE, FALSE, sizeof(hw_procmem_range));
 		span_runs(&ss, runs);
@@ -187,7 +188,7 @@ static void heap_copy_prepare(heap_copy *h, hw_elf *elf, hw_dwarf *dw, pid_t pid
 		g_array_unref(runs);
 		gr_spans_clear(&ss);
 	}
-	g_free(cache.data);
+	cache->src = NULL;
 	g_free(exe);
 	hw_memsrc_unref(m);
 	if (!est)
@@ -219,14 +220,11 @@ static gboolean copy_heap(heap_copy *h, hw_memsrc *src, const gr_spans *ss, hw_p
 		total += g_array_index(h->runs, hw_procmem_range, i).len;
 	}
 	if (total > h->cap) {
-		/* The heap outgrew the arena prepared for it, or there is none: map one now, and
-		 * let its pages fault in during the copy. */
-		if (h->arena)
-			munmap(h->arena, h->cap);
-		h->arena = NULL;
-		h->cap = 0;
-		void *a = total <= G_MAXSIZE ? mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE,
-		                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+		/* The heap outgrew the arena prepared for it, which grows keeping the pages already
+		 * faulted in, or there is none: the new pages fault in during the copy. */
+		void *a = total > G_MAXSIZE ? MAP_FAILED
+		          : h->arena ? mremap(h->arena, h->cap, (size_t)total, MREMAP_MAYMOVE)
+		                     : mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (a == MAP_FAILED) {
 			g_set_error(error, GR_ERROR, GR_ERROR_READ, "cannot map %" G_GUINT64_FORMAT
 			            " bytes for the copy of the heap's spans", total);
@@ -239,9 +237,8 @@ static gboolean copy_heap(heap_copy *h, hw_memsrc *src, const gr_spans *ss, hw_p
 	if (total && !hw_procmem_read_ranges(src, (const hw_procmem_range *)h->runs->data, h->runs->len,
 	                                     h->arena, &parts->heap_reads, error))
 		return FALSE;
-	h->used = (size_t)total;
 	/* Give back the room left for growth (after the pause: munmap is not free). */
-	size_t keep = (h->used + 4095) & ~(size_t)4095;
+	size_t keep = ((size_t)total + 4095) & ~(size_t)4095;
 	if (h->arena && keep < h->cap) {
 		h->tail = h->cap - keep;
 		h->cap = keep;
@@ -330,10 +327,10 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 	g_free(exe);
 	if (!ok)
 		return FALSE;
-	heap_copy_prepare(&t->heap, t->elf, t->dwarf, opt->pid);
 	/* The block cache, written now so that its pages do not fault in during the pause. */
 	read_cache cache = { .data = g_malloc((size_t)CACHE_SLOTS * CACHE_BLOCK) };
 	memset(cache.data, 0, (size_t)CACHE_SLOTS * CACHE_BLOCK);
+	heap_copy_prepare(&t->heap, &cache, t->elf, t->dwarf, opt->pid);
 	for (unsigned attempt = 0;; attempt++) {
 		t->proc = hw_process_attach(opt->pid, error);
 		if (!t->proc) {
@@ -384,13 +381,7 @@ static gboolean capture_live(target *t, const hw_capture_options *opt, hw_captur
 		}
 		res->pause_ns = hw_process_detach(t->proc);
 		g_free(cache.data);
-		const hw_pause_stats *ps = hw_process_pause_stats(t->proc);
-		parts->stop_ns = ps->stop_ns;
-		parts->detach_ns = ps->detach_ns;
-		parts->realtime = ps->realtime;
-		parts->cpu_wait_ns = ps->cpu_wait_ns;
-		parts->preempted = ps->preempted;
-		parts->faults = ps->faults;
+		parts->proc = *hw_process_pause_stats(t->proc);
 		if (ok)
 			gr_memacct_resident(&t->acct, opt->pid, t->elf, t->bias, &t->pause);
 		if (t->heap.tail) {
@@ -496,7 +487,7 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 	if (opt->pid) {
 		const hw_pause_parts *pp = &res->parts;
 		rc |= hwd_writer_meta_u64(w, "pause_ns", res->pause_ns);
-		rc |= hwd_writer_meta_u64(w, "pause.stop_ns", pp->stop_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.stop_ns", pp->proc.stop_ns);
 		rc |= hwd_writer_meta_u64(w, "pause.metadata_ns", pp->metadata_ns);
 		rc |= hwd_writer_meta_u64(w, "pause.memacct_ns", pp->memacct_ns);
 		rc |= hwd_writer_meta_u64(w, "pause.allocsites_ns", pp->allocsites_ns);
@@ -504,11 +495,11 @@ static gboolean write_meta(hwd_writer *w, const target *t, const hw_capture_opti
 		rc |= hwd_writer_meta_u64(w, "pause.heap_copy_bytes", pp->heap_bytes);
 		rc |= hwd_writer_meta_u64(w, "pause.heap_copy_reads", pp->heap_reads);
 		rc |= hwd_writer_meta_u64(w, "pause.rest_copy_ns", pp->rest_ns);
-		rc |= hwd_writer_meta_u64(w, "pause.detach_ns", pp->detach_ns);
-		rc |= hwd_writer_meta_u64(w, "pause.realtime", pp->realtime ? 1 : 0);
-		rc |= hwd_writer_meta_u64(w, "pause.cpu_wait_ns", pp->cpu_wait_ns);
-		rc |= hwd_writer_meta_u64(w, "pause.preempted", pp->preempted);
-		rc |= hwd_writer_meta_u64(w, "pause.faults", pp->faults);
+		rc |= hwd_writer_meta_u64(w, "pause.detach_ns", pp->proc.detach_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.realtime", pp->proc.realtime ? 1 : 0);
+		rc |= hwd_writer_meta_u64(w, "pause.cpu_wait_ns", pp->proc.cpu_wait_ns);
+		rc |= hwd_writer_meta_u64(w, "pause.preempted", pp->proc.preempted);
+		rc |= hwd_writer_meta_u64(w, "pause.faults", pp->proc.faults);
 	}
 	rc |= hwd_writer_meta_u64(w, "capture.retries", res->retries);
 	if (res->warning)

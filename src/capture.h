@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "target/memsrc.h"
+#include "target/process.h"
 #include "target/thread.h"
 
 typedef struct hw_capture_options {
@@ -44,7 +45,8 @@ typedef struct hw_capture_options {
  * parts happen; they add up to the pause but for a few clock reads. Written to the snapshot as
  * the pause.* meta keys (docs/format.md). */
 typedef struct hw_pause_parts {
-	guint64 stop_ns;          /* seizing and stopping every thread, reading its registers */
+	hw_pause_stats proc;      /* stopping and detaching every thread, and heapwalk's thread's
+	                           * scheduling during the pause (target/process.h) */
 	guint64 metadata_ns;      /* maps, layout, spans, goroutines, specials, queues, ranges */
 	guint64 memacct_ns;       /* the runtime's memory accounting counters */
 	guint64 allocsites_ns;    /* heap profile buckets */
@@ -52,11 +54,6 @@ typedef struct hw_pause_parts {
 	guint64 heap_bytes;       /* its size */
 	guint64 heap_reads;       /* the read system calls it took */
 	guint64 rest_ns;          /* copying stacks, data, bss and moduledata; thread records */
-	guint64 detach_ns;        /* letting every thread run again */
-	gboolean realtime;        /* heapwalk's thread ran real-time (SCHED_FIFO; when allowed) */
-	guint64 cpu_wait_ns;      /* of the pause, heapwalk's thread waiting for a CPU */
-	guint64 preempted;        /* its involuntary context switches during the pause */
-	guint64 faults;           /* its page faults during the pause */
 } hw_pause_parts;
 
 typedef struct hw_capture_result {
