@@ -1,7 +1,8 @@
 // ptrhog: the oomer sample with a heap made of pointers, for tests/vm.
 //
 // samples/go/oomer grows a heap of []byte, which heapwalk does not copy during a capture
-// (it copies only the spans that hold pointers). A service's heap is mostly pointers, and
+// (it copies only the spans that hold pointers, and pointer-free ones of objects up to 32
+// bytes). A service's heap is mostly pointers, and
 // heapwalk under a systemd unit shares the unit's memory limit, so the VM also runs this:
 // every chunk is a 256 KiB []*int whose every slot points at one shared int, all of it
 // reachable from the global main.hoard. It allocates 32 MiB per second, touching every page.
