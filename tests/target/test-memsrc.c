@@ -95,7 +95,6 @@ static void test_layered(void **state)
 	assert_non_null(strstr(err->message, "0x10f0"));
 }
 
-/* Appends one note (4-byte padding) to a buffer. */
 /* hw_procmem_read_ranges over more ranges than one system call takes (IOV_MAX = 1024), of
  * odd sizes, then with an unreadable range in the middle of a batch. */
 static void test_read_ranges(void **state)
@@ -143,6 +142,7 @@ static void test_read_ranges(void **state)
 	g_free(r);
 }
 
+/* Appends one note (4-byte padding) to a buffer. */
 static void add_note(GByteArray *b, const char *owner, guint32 type, const void *desc,
 		     guint32 descsz)
 {

@@ -91,6 +91,15 @@ def make_limited_cgroup(limit):
             print("cgroup v1 not usable here: %s" % e)
     return None
 
+def remove_cgroup(d):
+    """Removes a cgroup made by make_limited_cgroup, waiting up to 5 s for its last task to go."""
+    for _ in range(50):
+        try:
+            os.rmdir(d)
+            return
+        except OSError:
+            time.sleep(0.1)
+
 def oom_kills(version, d):
     f = "memory.events" if version == 2 else "memory.oom_control"
     for line in open(os.path.join(d, f)):
@@ -126,12 +135,7 @@ def case_oom_limit(a):
                 fail("run should exit with the command's status 137 (SIGKILL), got %d" % p.returncode)
     finally:
         if cg:
-            for _ in range(50):
-                try:
-                    os.rmdir(cg[1])
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroup(cg[1])
     snaps = snapshots(a.workdir + "/snaps", r"^oomer-\d+-\d+-limit\.hwd$")
     if not snaps:
         fail("no snapshot was written before the kill")
@@ -165,13 +169,10 @@ def case_shared(a):
         p = run(cmd, timeout=120)
         kills = oom_kills(version, d)
     finally:
-        for _ in range(50):
-            try:
-                os.rmdir(d)
-                break
-            except OSError:
-                time.sleep(0.1)
+        remove_cgroup(d)
     print("oom_kill events in the cgroup: %d" % kills)
+    if kills < 1:
+        fail("the cgroup saw no OOM kill")
     if p.returncode != 128 + signal.SIGKILL:
         fail("run (alive to the end) should exit with ptrhog's status 137, got %d" % p.returncode)
     snaps = snapshots(a.workdir + "/snaps", r"^ptrhog-\d+-\d+-limit\.hwd$")
