@@ -30,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 bins=()
 for v in $versions; do
 	echo "building samples/go/cache with $v" >&2
-	(cd "$src/samples/go" && GOTOOLCHAIN=$v CGO_ENABLED=0 GOFLAGS= go build -o "$tmp/$v" ./cache) >&2
+	(cd "$src/samples/go" && GOTOOLCHAIN=$v CGO_ENABLED=0 GOFLAGS= GOEXPERIMENT= go build -o "$tmp/$v" ./cache) >&2
 	bins+=("$tmp/$v")
 done
 "$gen" "${bins[@]}"
